@@ -1,0 +1,76 @@
+package controlplane_test
+
+import (
+	"fmt"
+	"net/http"
+	"os"
+	"testing"
+	"time"
+
+	vegeta "github.com/tsenart/vegeta/v12/lib"
+
+	"github.com/fiso-dev/fiso/shared/catalog"
+	"github.com/fiso-dev/fiso/shared/controlplane"
+)
+
+// attack sends requests from 32 concurrent workers, as fast as they are
+// answered, for d, and returns the latency distribution.
+func attack(b *testing.B, name string, t vegeta.Target, d time.Duration) vegeta.Metrics {
+	b.Helper()
+	atk := vegeta.NewAttacker(vegeta.Workers(32), vegeta.MaxWorkers(32), vegeta.KeepAlive(true), vegeta.Connections(64))
+	var m vegeta.Metrics
+	for res := range atk.Attack(vegeta.NewStaticTargeter(t), vegeta.Rate{Freq: 0}, d, name) {
+		m.Add(res)
+	}
+	m.Close()
+	if m.Success < 1 {
+		b.Fatalf("%s: success ratio %.3f, errors %v", name, m.Success, m.Errors)
+	}
+	return m
+}
+
+func line(name string, m vegeta.Metrics) string {
+	l := m.Latencies
+	return fmt.Sprintf("%-26s n=%-7d rps=%-8.0f p50=%-9v p90=%-9v p95=%-9v p99=%-9v max=%v",
+		name, m.Requests, m.Rate, l.P50.Round(time.Microsecond), l.P90.Round(time.Microsecond), l.P95.Round(time.Microsecond), l.P99.Round(time.Microsecond), l.Max.Round(time.Microsecond))
+}
+
+// BenchmarkInvokeOverhead measures what FISO adds to a call: the same local
+// target (the sample behind the Azure host, on loopback) called directly and
+// through POST /v1/functions/sample/invoke, 32 concurrent callers each.
+// FISO's side includes authentication, routing, the HTTP hop to the target
+// and the synchronous invocation-log write to the embedded store. Target:
+// p99 overhead <= 1 ms.
+func BenchmarkInvokeOverhead(b *testing.B) {
+	d := 5 * time.Second
+	if v := os.Getenv("FISO_BENCH_DURATION"); v != "" {
+		if pd, err := time.ParseDuration(v); err == nil {
+			d = pd
+		}
+	}
+	s := newStack(b, embeddedStore, controlplane.Default, nil)
+	s.mustCall("PUT", "/v1/policies/azure-first", `{"function":"sample","default_provider":"azure"}`, 201)
+	s.mustCall("POST", "/v1/policies/azure-first/activate", ``, 200)
+	s.mustCall("POST", "/v1/functions/sample/invoke", `{}`, 200)
+
+	body := []byte(`{"order":42}`)
+	direct := vegeta.Target{Method: "POST", URL: s.clouds.URL(catalog.Azure) + "/api/sample", Body: body,
+		Header: http.Header{"X-Functions-Key": {s.clouds.AzureKey}, "Content-Type": {"application/json"}}}
+	viaFISO := vegeta.Target{Method: "POST", URL: s.url + "/v1/functions/sample/invoke", Body: body,
+		Header: http.Header{"Authorization": {"Bearer " + adminKey}, "Content-Type": {"application/json"}}}
+
+	for i := 0; i < b.N; i++ {
+		attack(b, "warm-up", direct, time.Second)
+		attack(b, "warm-up", viaFISO, time.Second)
+		md := attack(b, "direct", direct, d)
+		mf := attack(b, "via FISO", viaFISO, d)
+		over := mf.Latencies.P99 - md.Latencies.P99
+		fmt.Printf("\n%s\n%s\n", line("direct to target", md), line("via FISO", mf))
+		fmt.Printf("p50 overhead %v, p99 overhead %v (target <= 1ms), p99 ratio %.2fx, throughput ratio %.2fx\n\n",
+			(mf.Latencies.P50 - md.Latencies.P50).Round(time.Microsecond), over.Round(time.Microsecond),
+			float64(mf.Latencies.P99)/float64(md.Latencies.P99), mf.Rate/md.Rate)
+		b.ReportMetric(float64(md.Latencies.P99.Microseconds()), "direct-p99-µs")
+		b.ReportMetric(float64(mf.Latencies.P99.Microseconds()), "fiso-p99-µs")
+		b.ReportMetric(float64(over.Microseconds()), "p99-overhead-µs")
+	}
+}

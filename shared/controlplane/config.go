@@ -1,0 +1,108 @@
+// Package controlplane assembles FISO from its parts — store, caches,
+// secret resolver, cloud invokers, router, orchestrator, HTTP API — from one
+// Config, so the Lambda entry (functions/api) and the local server (fiso dev)
+// run exactly the same control plane.
+package controlplane
+
+import (
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/fiso-dev/fiso/shared/fault"
+)
+
+// Store kinds.
+const (
+	StoreEmbedded = "embedded"
+	StoreDynamoDB = "dynamodb"
+)
+
+// Config is everything the control plane is configured with. FromEnv reads it
+// from FISO_* variables; the README lists them.
+type Config struct {
+	// Store is "embedded" (bbolt file in DataDir) or "dynamodb".
+	Store   string
+	DataDir string
+	// DynamoDBEndpoint overrides the DynamoDB endpoint (local or test servers).
+	DynamoDBEndpoint string
+	ConfigTable      string
+	InvocationsTable string
+	// LambdaEndpoint overrides the Lambda endpoint (fiso dev's local Lambda).
+	LambdaEndpoint string
+	// SecretsManagerEndpoint overrides the Secrets Manager endpoint.
+	SecretsManagerEndpoint string
+
+	AttemptTimeout time.Duration
+	RequestTimeout time.Duration
+	CacheTTL       time.Duration
+	Retention      time.Duration
+	// SecretTTL bounds how long a resolved credential is reused.
+	SecretTTL time.Duration
+}
+
+// Defaults.
+var Default = Config{
+	Store:            StoreEmbedded,
+	DataDir:          ".fiso",
+	ConfigTable:      "fiso-config",
+	InvocationsTable: "fiso-invocations",
+	AttemptTimeout:   10 * time.Second,
+	RequestTimeout:   28 * time.Second,
+	CacheTTL:         5 * time.Second,
+	Retention:        30 * 24 * time.Hour,
+	SecretTTL:        5 * time.Minute,
+}
+
+// FromEnv reads the configuration, starting from base for anything unset.
+// Every malformed value is reported, by variable name.
+func FromEnv(getenv func(string) string, base Config) (Config, error) {
+	c := base
+	var vs fault.Violations
+	str := func(name string, dst *string) {
+		if v := getenv(name); v != "" {
+			*dst = v
+		}
+	}
+	dur := func(name string, dst *time.Duration) {
+		v := getenv(name)
+		if v == "" {
+			return
+		}
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 0 {
+			vs.Add(name, "%q is not a duration such as 500ms, 10s or 2m", v)
+			return
+		}
+		*dst = d
+	}
+	str("FISO_STORE", &c.Store)
+	str("FISO_DATA_DIR", &c.DataDir)
+	str("FISO_DYNAMODB_ENDPOINT", &c.DynamoDBEndpoint)
+	str("FISO_TABLE_CONFIG", &c.ConfigTable)
+	str("FISO_TABLE_INVOCATIONS", &c.InvocationsTable)
+	str("FISO_LAMBDA_ENDPOINT", &c.LambdaEndpoint)
+	str("FISO_SECRETSMANAGER_ENDPOINT", &c.SecretsManagerEndpoint)
+	dur("FISO_ATTEMPT_TIMEOUT", &c.AttemptTimeout)
+	dur("FISO_REQUEST_TIMEOUT", &c.RequestTimeout)
+	dur("FISO_CACHE_TTL", &c.CacheTTL)
+	dur("FISO_SECRET_TTL", &c.SecretTTL)
+	if v := getenv("FISO_LOG_RETENTION_DAYS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 3650 {
+			vs.Add("FISO_LOG_RETENTION_DAYS", "%q is not a number of days from 1 to 3650", v)
+		} else {
+			c.Retention = time.Duration(n) * 24 * time.Hour
+		}
+	}
+	if c.Store != StoreEmbedded && c.Store != StoreDynamoDB {
+		vs.Add("FISO_STORE", "%q is not embedded or dynamodb", c.Store)
+	}
+	if c.AttemptTimeout == 0 || c.RequestTimeout == 0 {
+		vs.Add("FISO_ATTEMPT_TIMEOUT", "timeouts must be above zero")
+	}
+	if err := vs.Err(); err != nil {
+		return Config{}, fmt.Errorf("read configuration: %w", err)
+	}
+	return c, nil
+}

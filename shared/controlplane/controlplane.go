@@ -1,0 +1,175 @@
+package controlplane
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+
+	"github.com/fiso-dev/fiso/shared/catalog"
+	"github.com/fiso-dev/fiso/shared/cloud/awslambda"
+	"github.com/fiso-dev/fiso/shared/cloud/azurefunc"
+	"github.com/fiso-dev/fiso/shared/cloud/gcpfunc"
+	"github.com/fiso-dev/fiso/shared/httpapi"
+	"github.com/fiso-dev/fiso/shared/orchestrator"
+	"github.com/fiso-dev/fiso/shared/route"
+	"github.com/fiso-dev/fiso/shared/secret"
+	"github.com/fiso-dev/fiso/shared/store"
+	"github.com/fiso-dev/fiso/shared/store/cached"
+	"github.com/fiso-dev/fiso/shared/store/dynamo"
+	"github.com/fiso-dev/fiso/shared/store/embedded"
+)
+
+// Options are the dependencies a caller may inject. Zero values take the
+// production defaults.
+type Options struct {
+	// AWS is the SDK configuration; default config.LoadDefaultConfig.
+	AWS    *aws.Config
+	Logger *slog.Logger
+	Now    func() time.Time
+	// HTTPClient calls Azure and GCP functions.
+	HTTPClient *http.Client
+	// Invokers replaces the cloud adapters per provider (benchmarks and
+	// tests that measure FISO itself).
+	Invokers map[catalog.Provider]orchestrator.Invoker
+	// Store replaces the configured store.
+	Store   store.Store
+	Version string
+}
+
+// ControlPlane is an assembled FISO.
+type ControlPlane struct {
+	// Handler serves the HTTP API.
+	Handler http.Handler
+	// Store is the (cached) store, for bootstrapping keys and seeding.
+	Store store.Store
+	// Raw is the store without the cache.
+	Raw          store.Store
+	Orchestrator *orchestrator.Service
+	Routes       []string
+}
+
+// New assembles the control plane. Close the returned ControlPlane's store
+// when done.
+func New(ctx context.Context, cfg Config, opts Options) (*ControlPlane, error) {
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.HTTPClient == nil {
+		opts.HTTPClient = NewHTTPClient()
+	}
+	awsCfg, err := awsConfig(ctx, opts.AWS)
+	if err != nil {
+		return nil, err
+	}
+	raw := opts.Store
+	if raw == nil {
+		raw, err = OpenStore(ctx, cfg, awsCfg, opts.Now)
+		if err != nil {
+			return nil, err
+		}
+	}
+	st := cached.New(raw, cfg.CacheTTL, opts.Now)
+
+	invokers := opts.Invokers
+	if invokers == nil {
+		sm := secretsmanager.NewFromConfig(awsCfg, func(o *secretsmanager.Options) {
+			if cfg.SecretsManagerEndpoint != "" {
+				o.BaseEndpoint = aws.String(cfg.SecretsManagerEndpoint)
+			}
+		})
+		secrets := secret.NewResolver(sm, secret.WithTTL(cfg.SecretTTL), secret.WithClock(opts.Now))
+		var lambdaOpts []awslambda.Option
+		if cfg.LambdaEndpoint != "" {
+			lambdaOpts = append(lambdaOpts, awslambda.WithBaseEndpoint(cfg.LambdaEndpoint))
+		}
+		invokers = map[catalog.Provider]orchestrator.Invoker{
+			catalog.AWS:   awslambda.New(awsCfg, lambdaOpts...),
+			catalog.Azure: azurefunc.New(opts.HTTPClient, secrets),
+			catalog.GCP:   gcpfunc.New(opts.HTTPClient, secrets),
+		}
+	}
+	orch := orchestrator.New(st, raw, route.NewRouter(nil), invokers, orchestrator.Options{
+		AttemptTimeout: cfg.AttemptTimeout,
+		Retention:      cfg.Retention,
+		Now:            opts.Now,
+		Logger:         opts.Logger,
+	})
+	api := httpapi.New(st, orch, httpapi.Options{
+		RequestTimeout: cfg.RequestTimeout,
+		Now:            opts.Now,
+		Logger:         opts.Logger,
+		Version:        opts.Version,
+	})
+	return &ControlPlane{Handler: api, Store: st, Raw: raw, Orchestrator: orch, Routes: api.Routes()}, nil
+}
+
+// Close releases the store.
+func (c *ControlPlane) Close() error {
+	if err := c.Raw.Close(); err != nil {
+		return fmt.Errorf("close store: %w", err)
+	}
+	return nil
+}
+
+func awsConfig(ctx context.Context, given *aws.Config) (aws.Config, error) {
+	if given != nil {
+		return *given, nil
+	}
+	cfg, err := awsconfig.LoadDefaultConfig(ctx)
+	if err != nil {
+		return aws.Config{}, fmt.Errorf("load AWS configuration: %w", err)
+	}
+	return cfg, nil
+}
+
+// OpenStore opens the store cfg names, uncached. now may be nil.
+func OpenStore(ctx context.Context, cfg Config, awsCfg aws.Config, now func() time.Time) (store.Store, error) {
+	if now == nil {
+		now = time.Now
+	}
+	switch cfg.Store {
+	case StoreEmbedded:
+		s, err := embedded.Open(cfg.DataDir, embedded.WithClock(now))
+		if err != nil {
+			return nil, fmt.Errorf("open embedded store in %s: %w", cfg.DataDir, err)
+		}
+		return s, nil
+	case StoreDynamoDB:
+		client := dynamodb.NewFromConfig(awsCfg, func(o *dynamodb.Options) {
+			if cfg.DynamoDBEndpoint != "" {
+				o.BaseEndpoint = aws.String(cfg.DynamoDBEndpoint)
+			}
+		})
+		return dynamo.New(client, dynamo.Tables{Config: cfg.ConfigTable, Invocations: cfg.InvocationsTable}, dynamo.WithClock(now)), nil
+	}
+	return nil, errors.New("unknown store " + cfg.Store)
+}
+
+// NewHTTPClient is the client FISO calls HTTP functions with: connection
+// reuse sized for fan-out to a few hosts, bounded connect and TLS phases,
+// and no overall timeout (each attempt's context bounds it).
+func NewHTTPClient() *http.Client {
+	t := &http.Transport{
+		Proxy:                 http.ProxyFromEnvironment,
+		DialContext:           (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		ForceAttemptHTTP2:     true,
+		MaxIdleConns:          256,
+		MaxIdleConnsPerHost:   64,
+		IdleConnTimeout:       90 * time.Second,
+		TLSHandshakeTimeout:   5 * time.Second,
+		ExpectContinueTimeout: time.Second,
+	}
+	return &http.Client{Transport: t}
+}

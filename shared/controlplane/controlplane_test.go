@@ -1,0 +1,336 @@
+package controlplane_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/fiso-dev/fiso/shared/apikey"
+	"github.com/fiso-dev/fiso/shared/catalog"
+	"github.com/fiso-dev/fiso/shared/controlplane"
+	"github.com/fiso-dev/fiso/shared/devclouds"
+	"github.com/fiso-dev/fiso/shared/httpapi"
+	"github.com/fiso-dev/fiso/shared/invocation"
+	"github.com/fiso-dev/fiso/shared/policy"
+	"github.com/fiso-dev/fiso/shared/store"
+	"github.com/fiso-dev/fiso/shared/store/dynamo"
+	"github.com/fiso-dev/fiso/shared/testenv"
+)
+
+func TestMain(m *testing.M) { os.Exit(testenv.Main(m)) }
+
+const (
+	adminKey    = "fiso_controlplane_test_admin_key_000000"
+	azureKeyEnv = "FISO_TEST_AZURE_FUNCTION_KEY"
+)
+
+// stack is a control plane wired to the three local clouds, as fiso dev and
+// the Lambda wire it, serving on loopback.
+type stack struct {
+	t      testing.TB
+	clouds *devclouds.Clouds
+	cp     *controlplane.ControlPlane
+	url    string
+}
+
+type storeKind string
+
+const (
+	embeddedStore storeKind = "embedded"
+	dynamoStore   storeKind = "dynamodb"
+)
+
+func newStack(t testing.TB, kind storeKind, cfg controlplane.Config, wrap func(store.Store) store.Store) *stack {
+	t.Helper()
+	clouds := devclouds.Start(t, "azure-test-function-key-1234567890")
+	os.Setenv(azureKeyEnv, clouds.AzureKey)
+	cfg.LambdaEndpoint = clouds.URL(catalog.AWS)
+	cfg.DataDir = t.TempDir()
+	cfg.Store = string(kind)
+	awsCfg := testenv.AWSConfig()
+	opts := controlplane.Options{AWS: &awsCfg, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	if kind == dynamoStore {
+		cfg.DynamoDBEndpoint = testenv.Moto(t)
+		suffix := strings.ToLower(strings.ReplaceAll(t.Name(), "/", "-"))
+		cfg.ConfigTable, cfg.InvocationsTable = "cfg-"+suffix, "inv-"+suffix
+		client := dynamodb.NewFromConfig(awsCfg, func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(cfg.DynamoDBEndpoint) })
+		if err := dynamo.CreateTables(context.Background(), client, dynamo.Tables{Config: cfg.ConfigTable, Invocations: cfg.InvocationsTable}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if wrap != nil {
+		raw, err := controlplane.OpenStore(context.Background(), cfg, awsCfg, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		opts.Store = wrap(raw)
+	}
+	cp, err := controlplane.New(context.Background(), cfg, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cp.Close() })
+	ctx := context.Background()
+	k, err := apikey.New(adminKey, "admin", apikey.Admin, "platform", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cp.Store.PutKey(ctx, k); err != nil {
+		t.Fatal(err)
+	}
+	f := devclouds.Function("sample", clouds.URLs(), azureKeyEnv)
+	f.UpdatedAt = time.Now()
+	if _, _, err := cp.Store.PutFunction(ctx, f, store.AnyVersion); err != nil {
+		t.Fatal(err)
+	}
+	p := policy.Policy{Name: "default-cost-saver", Function: "sample", Strategy: policy.Static, DefaultProvider: catalog.AWS,
+		Failover: []catalog.Provider{catalog.GCP, catalog.Azure}, UpdatedAt: time.Now()}
+	if _, _, err := cp.Store.PutPolicy(ctx, p, store.AnyVersion); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cp.Store.ActivatePolicy(ctx, p.Name, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(cp.Handler)
+	t.Cleanup(srv.Close)
+	return &stack{t: t, clouds: clouds, cp: cp, url: srv.URL}
+}
+
+type reply struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+func (s *stack) call(method, path, body string) reply {
+	s.t.Helper()
+	req, err := http.NewRequest(method, s.url+path, strings.NewReader(body))
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+adminKey)
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return reply{status: resp.StatusCode, header: resp.Header, body: b}
+}
+
+func (s *stack) mustCall(method, path, body string, want int) reply {
+	s.t.Helper()
+	r := s.call(method, path, body)
+	if r.status != want {
+		s.t.Fatalf("%s %s = %d %s, want %d", method, path, r.status, r.body, want)
+	}
+	return r
+}
+
+type sampleAnswer struct {
+	Message   string `json:"message"`
+	Platform  string `json:"platform"`
+	GoVersion string `json:"go_version"`
+}
+
+func platformOf(t testing.TB, r reply) string {
+	t.Helper()
+	var a sampleAnswer
+	if err := json.Unmarshal(r.body, &a); err != nil {
+		t.Fatalf("sample answer %q: %v", r.body, err)
+	}
+	if a.Message != "Hello from the FISO Sample App!" || !strings.HasPrefix(a.GoVersion, "go") {
+		t.Errorf("sample answer = %s", r.body)
+	}
+	return a.Platform
+}
+
+// TestEndToEnd walks the issue's user story on both stores: orchestrate on
+// the seed policy, switch to gcp, lose aws and fail over, lose everything.
+func TestEndToEnd(t *testing.T) {
+	for _, kind := range []storeKind{embeddedStore, dynamoStore} {
+		t.Run(string(kind), func(t *testing.T) {
+			s := newStack(t, kind, controlplane.Default, nil)
+
+			r := s.mustCall("POST", "/api/v1/orchestrate", `{"name":"FISO"}`, 200)
+			if p := platformOf(t, r); p != "AWS Lambda" {
+				t.Errorf("platform = %q, want AWS Lambda", p)
+			}
+			for h, want := range map[string]string{httpapi.HeaderProvider: "aws", httpapi.HeaderRegion: "us-east-1", httpapi.HeaderColdStart: "true"} {
+				if got := r.header.Get(h); got != want {
+					t.Errorf("%s = %q, want %q", h, got, want)
+				}
+			}
+			if r.header.Get(httpapi.HeaderInvocationID) == "" || r.header.Get(httpapi.HeaderDurationMs) == "" {
+				t.Errorf("missing invocation headers: %v", r.header)
+			}
+			if r = s.mustCall("POST", "/api/v1/orchestrate", ``, 200); r.header.Get(httpapi.HeaderColdStart) != "false" {
+				t.Errorf("second call cold start = %q, want false", r.header.Get(httpapi.HeaderColdStart))
+			}
+
+			// Prefer gcp by editing the active policy.
+			s.mustCall("PUT", "/v1/policies/default-cost-saver", `{"function":"sample","default_provider":"gcp","failover":["aws","azure"]}`, 200)
+			if p := platformOf(t, s.mustCall("POST", "/api/v1/orchestrate", `{}`, 200)); p != "Google Cloud Functions" {
+				t.Errorf("after preferring gcp: platform = %q", p)
+			}
+			// Prefer azure by activating another policy: the function key travels through the credential reference.
+			s.mustCall("PUT", "/v1/policies/prefer-azure", `{"function":"sample","default_provider":"azure"}`, 201)
+			s.mustCall("POST", "/v1/policies/prefer-azure/activate", ``, 200)
+			if p := platformOf(t, s.mustCall("POST", "/v1/functions/sample/invoke", `{}`, 200)); p != "Azure Functions" {
+				t.Errorf("after activating prefer-azure: platform = %q", p)
+			}
+			s.mustCall("PUT", "/v1/policies/default-cost-saver", `{"function":"sample","default_provider":"aws","failover":["gcp","azure"]}`, 200)
+			s.mustCall("POST", "/v1/policies/default-cost-saver/activate", ``, 200)
+
+			// AWS goes down: gcp answers, and the log shows both attempts.
+			s.clouds.Stop(catalog.AWS)
+			r = s.mustCall("POST", "/v1/functions/sample/invoke", `{"order":42}`, 200)
+			if p := platformOf(t, r); p != "Google Cloud Functions" || r.header.Get(httpapi.HeaderAttempts) != "2" {
+				t.Errorf("aws down: platform %q after %s attempts, want gcp after 2", p, r.header.Get(httpapi.HeaderAttempts))
+			}
+			var rec struct {
+				Provider string
+				Attempts []struct{ Provider, Outcome, Error string }
+			}
+			body := s.mustCall("GET", "/v1/invocations/"+r.header.Get(httpapi.HeaderInvocationID), "", 200).body
+			if err := json.Unmarshal(body, &rec); err != nil {
+				t.Fatal(err)
+			}
+			if rec.Provider != "gcp" || len(rec.Attempts) != 2 || rec.Attempts[0].Provider != "aws" || rec.Attempts[0].Outcome != "error" || rec.Attempts[1].Outcome != "ok" {
+				t.Errorf("record = %s, want aws error then gcp ok", body)
+			}
+			var page struct {
+				Items []struct {
+					ID string `json:"invocation_id"`
+				}
+			}
+			if err := json.Unmarshal(s.mustCall("GET", "/v1/invocations?function=sample&limit=1", "", 200).body, &page); err != nil {
+				t.Fatal(err)
+			}
+			if len(page.Items) != 1 || page.Items[0].ID != r.header.Get(httpapi.HeaderInvocationID) {
+				t.Errorf("newest listed invocation = %+v, want the failover call", page.Items)
+			}
+
+			// Everything down: 502 naming each attempt.
+			s.clouds.Stop(catalog.GCP)
+			s.clouds.Stop(catalog.Azure)
+			r = s.mustCall("POST", "/v1/functions/sample/invoke", `{}`, 502)
+			var prob struct {
+				Type     string
+				Attempts []struct{ Provider, Outcome, Error string }
+			}
+			if err := json.Unmarshal(r.body, &prob); err != nil {
+				t.Fatal(err)
+			}
+			if prob.Type != "urn:fiso:problem:all-providers-failed" || len(prob.Attempts) != 3 {
+				t.Fatalf("all down: %s", r.body)
+			}
+			for i, want := range []string{"aws", "gcp", "azure"} {
+				if a := prob.Attempts[i]; a.Provider != want || a.Error == "" {
+					t.Errorf("attempt %d = %+v, want %s with its error", i, a, want)
+				}
+			}
+		})
+	}
+}
+
+func TestUpstreamTimeoutIs504(t *testing.T) {
+	cfg := controlplane.Default
+	cfg.AttemptTimeout = 150 * time.Millisecond
+	s := newStack(t, embeddedStore, cfg, nil)
+	for _, p := range catalog.Providers {
+		s.clouds.Slow(p, 2*time.Second)
+	}
+	r := s.mustCall("POST", "/v1/functions/sample/invoke", `{}`, 504)
+	if !strings.Contains(string(r.body), "upstream-timeout") || strings.Count(string(r.body), `"outcome":"timeout"`) != 3 {
+		t.Errorf("504 body = %s, want three timed-out attempts", r.body)
+	}
+}
+
+func TestAzureKeyIsRequiredAndNeverLeaks(t *testing.T) {
+	s := newStack(t, embeddedStore, controlplane.Default, nil)
+	s.mustCall("PUT", "/v1/policies/azure-only", `{"function":"sample","default_provider":"azure","failover":["azure"]}`, 201)
+	s.mustCall("POST", "/v1/policies/azure-only/activate", ``, 200)
+	os.Setenv(azureKeyEnv, "wrong-key-wrong-key-wrong-key")
+	r := s.mustCall("POST", "/v1/functions/sample/invoke", `{}`, 502)
+	if !strings.Contains(string(r.body), "rejected") {
+		t.Errorf("wrong key: %s, want a rejected attempt", r.body)
+	}
+	for _, secret := range []string{"wrong-key-wrong-key-wrong-key", s.clouds.AzureKey} {
+		if strings.Contains(string(r.body), secret) {
+			t.Fatal("the problem body contains the function key")
+		}
+	}
+}
+
+// countingStore counts the store calls the hot path makes.
+type countingStore struct {
+	store.Store
+	reads, writes atomic.Int64
+}
+
+func (c *countingStore) count(n *atomic.Int64) { n.Add(1) }
+
+func (c *countingStore) GetFunction(ctx context.Context, name string) (catalog.Function, error) {
+	c.count(&c.reads)
+	return c.Store.GetFunction(ctx, name)
+}
+func (c *countingStore) GetPolicy(ctx context.Context, name string) (policy.Policy, error) {
+	c.count(&c.reads)
+	return c.Store.GetPolicy(ctx, name)
+}
+func (c *countingStore) DefaultFunction(ctx context.Context) (string, error) {
+	c.count(&c.reads)
+	return c.Store.DefaultFunction(ctx)
+}
+func (c *countingStore) KeyByHash(ctx context.Context, hash string) (apikey.Key, error) {
+	c.count(&c.reads)
+	return c.Store.KeyByHash(ctx, hash)
+}
+
+func TestWarmInvocationStoreCalls(t *testing.T) {
+	var cs *countingStore
+	s := newStack(t, embeddedStore, controlplane.Default, func(raw store.Store) store.Store {
+		cs = &countingStore{Store: &writeCounter{Store: raw}}
+		return cs
+	})
+	wc := cs.Store.(*writeCounter)
+	for _, path := range []string{"/api/v1/orchestrate", "/v1/functions/sample/invoke"} {
+		s.mustCall("POST", path, `{}`, 200) // warm the caches
+		reads, writes := cs.reads.Load(), wc.writes.Load()
+		const n = 20
+		for i := 0; i < n; i++ {
+			s.mustCall("POST", path, `{}`, 200)
+		}
+		if got := cs.reads.Load() - reads; got > n {
+			t.Errorf("%s: %d synchronous store reads over %d warm invocations, want at most one each", path, got, n)
+		}
+		if got := wc.writes.Load() - writes; got != n {
+			t.Errorf("%s: %d log writes over %d invocations, want exactly one each", path, got, n)
+		}
+	}
+}
+
+type writeCounter struct {
+	store.Store
+	writes atomic.Int64
+}
+
+func (w *writeCounter) PutInvocation(ctx context.Context, r invocation.Record) error {
+	w.writes.Add(1)
+	return w.Store.PutInvocation(ctx, r)
+}

@@ -1,0 +1,373 @@
+// Package orchestrator carries out one invocation: it finds the function and
+// its active policy, asks the router for an order of deployments, calls them
+// in turn until one answers, and records what happened in the invocation log.
+package orchestrator
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/oklog/ulid/v2"
+	"github.com/sony/gobreaker/v2"
+
+	"github.com/fiso-dev/fiso/shared/catalog"
+	"github.com/fiso-dev/fiso/shared/cloud"
+	"github.com/fiso-dev/fiso/shared/fault"
+	"github.com/fiso-dev/fiso/shared/invocation"
+	"github.com/fiso-dev/fiso/shared/policy"
+	"github.com/fiso-dev/fiso/shared/route"
+)
+
+// Config is where the orchestrator reads functions and policies. The control
+// plane hands it a cached store, so a warm call reads nothing.
+type Config interface {
+	GetFunction(ctx context.Context, name string) (catalog.Function, error)
+	GetPolicy(ctx context.Context, name string) (policy.Policy, error)
+	DefaultFunction(ctx context.Context) (string, error)
+}
+
+// Recorder writes the invocation log.
+type Recorder interface {
+	PutInvocation(ctx context.Context, r invocation.Record) error
+}
+
+// Invoker calls one deployment on one cloud.
+type Invoker interface {
+	Invoke(ctx context.Context, d catalog.Deployment, payload []byte) (cloud.Response, error)
+}
+
+// Planner orders a function's deployments for one call.
+type Planner interface {
+	Plan(req route.Request) (route.Plan, error)
+}
+
+// Options tune the service. Zero values take the defaults.
+type Options struct {
+	// AttemptTimeout bounds each attempt (default 10s); the caller's context
+	// bounds the whole call.
+	AttemptTimeout time.Duration
+	// Retention is how long invocation records are kept (default 30 days).
+	Retention time.Duration
+	// BreakerFailures is how many consecutive infrastructure failures open a
+	// deployment's circuit (default 5); BreakerCooldown is how long it stays
+	// open before one trial call (default 30s).
+	BreakerFailures uint32
+	BreakerCooldown time.Duration
+	Now             func() time.Time
+	NewID           func() string
+	Logger          *slog.Logger
+}
+
+// Service orchestrates invocations.
+type Service struct {
+	config   Config
+	recorder Recorder
+	invokers map[catalog.Provider]Invoker
+	planner  Planner
+	opts     Options
+	breakers sync.Map // breaker key -> *gobreaker.CircuitBreaker[cloud.Response]
+}
+
+// New builds a Service. invokers maps each provider to its adapter; a
+// provider without one fails its attempts with a clear error.
+func New(config Config, recorder Recorder, planner Planner, invokers map[catalog.Provider]Invoker, opts Options) *Service {
+	if opts.AttemptTimeout <= 0 {
+		opts.AttemptTimeout = 10 * time.Second
+	}
+	if opts.Retention <= 0 {
+		opts.Retention = 30 * 24 * time.Hour
+	}
+	if opts.BreakerFailures == 0 {
+		opts.BreakerFailures = 5
+	}
+	if opts.BreakerCooldown <= 0 {
+		opts.BreakerCooldown = 30 * time.Second
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.NewID == nil {
+		opts.NewID = func() string { return ulid.Make().String() }
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	return &Service{config: config, recorder: recorder, planner: planner, invokers: invokers, opts: opts}
+}
+
+// Call is one invocation request.
+type Call struct {
+	// Function to invoke; empty means the default function (the function of
+	// the most recently activated policy, as the seed's /api/v1/orchestrate).
+	Function   string
+	Payload    []byte
+	KeyID      string
+	Team       string
+	UserRegion string
+}
+
+// Result is a successful invocation: the function's response and the record
+// written to the log.
+type Result struct {
+	Response cloud.Response
+	Record   invocation.Record
+}
+
+// AllFailedError is returned when no deployment answered. Record is what was
+// logged, with every attempt.
+type AllFailedError struct {
+	Record invocation.Record
+	// TimedOut is true when every attempt that was sent ran out of time.
+	TimedOut bool
+}
+
+func (e *AllFailedError) Error() string {
+	return fmt.Sprintf("invoke %q: all %d attempts failed", e.Record.FunctionName, len(e.Record.Attempts))
+}
+
+// StatusClientClosed is recorded when the caller went away mid-call (the
+// nginx convention; FISO never sends it).
+const StatusClientClosed = 499
+
+// Invoke runs one invocation. It returns *AllFailedError when every
+// deployment failed, fault errors for unknown functions and unroutable
+// policies, and records the invocation in every case where a deployment was
+// tried.
+func (s *Service) Invoke(ctx context.Context, call Call) (Result, error) {
+	start := s.opts.Now()
+	fn, pol, err := s.resolve(ctx, call.Function)
+	if err != nil {
+		return Result{}, err
+	}
+	plan, err := s.planner.Plan(route.Request{
+		Function: fn, Policy: pol, Now: start, UserRegion: call.UserRegion, PayloadBytes: len(call.Payload),
+	})
+	if err != nil {
+		return Result{}, fault.Conflict("cannot route %q: %v", fn.Name, err)
+	}
+	if len(plan.Order) == 0 {
+		return Result{}, fault.Conflict("policy %q leaves no deployment of function %q to try; check its default_provider and failover list", plan.Decision.Policy, fn.Name)
+	}
+
+	rec := invocation.Record{
+		ID:               s.opts.NewID(),
+		Timestamp:        start.UTC(),
+		FunctionName:     fn.Name,
+		RequestSizeBytes: len(call.Payload),
+		DayOfWeek:        invocation.Weekday(start),
+		HourOfDay:        start.UTC().Hour(),
+		UserRegion:       call.UserRegion,
+		KeyID:            call.KeyID,
+		Team:             call.Team,
+		Decision:         plan.Decision,
+		ExpiresAt:        start.Add(s.opts.Retention).UTC(),
+		Attempts:         make([]invocation.Attempt, 0, len(plan.Order)),
+	}
+	resp, answered := s.attempt(ctx, plan.Order, call.Payload, &rec)
+	rec.TotalTimeMs = ms(s.opts.Now().Sub(start))
+
+	timedOut := false
+	switch {
+	case answered:
+		rec.StatusCode = resp.StatusCode
+		rec.ResponseSizeBytes = len(resp.Body)
+		rec.ColdStart = resp.ColdStart
+		rec.ErrorOccurred = resp.StatusCode >= 400
+	case ctx.Err() != nil && !errors.Is(ctx.Err(), context.DeadlineExceeded):
+		rec.StatusCode = StatusClientClosed
+		rec.ErrorOccurred = true
+	default:
+		timedOut = allTimedOut(rec.Attempts) || errors.Is(ctx.Err(), context.DeadlineExceeded)
+		rec.StatusCode = 502
+		if timedOut {
+			rec.StatusCode = 504
+		}
+		rec.ErrorOccurred = true
+	}
+	s.record(ctx, rec)
+	if !answered {
+		return Result{Record: rec}, &AllFailedError{Record: rec, TimedOut: timedOut}
+	}
+	return Result{Response: resp, Record: rec}, nil
+}
+
+// resolve finds the function and its active policy (nil when none).
+func (s *Service) resolve(ctx context.Context, name string) (catalog.Function, *policy.Policy, error) {
+	if name == "" {
+		n, err := s.config.DefaultFunction(ctx)
+		if errors.Is(err, fault.ErrNotFound) {
+			return catalog.Function{}, nil, fault.Conflict("no policy has been activated yet, so there is no default function; activate one with POST /v1/policies/{name}/activate")
+		}
+		if err != nil {
+			return catalog.Function{}, nil, fmt.Errorf("resolve default function: %w", err)
+		}
+		name = n
+	}
+	fn, err := s.config.GetFunction(ctx, name)
+	if err != nil {
+		return catalog.Function{}, nil, fmt.Errorf("resolve function %q: %w", name, err)
+	}
+	if fn.ActivePolicy == "" {
+		return fn, nil, nil
+	}
+	p, err := s.config.GetPolicy(ctx, fn.ActivePolicy)
+	if errors.Is(err, fault.ErrNotFound) {
+		// Deleted between the two reads; routing without it is what the
+		// store will show once the deletion is visible.
+		return fn, nil, nil
+	}
+	if err != nil {
+		return catalog.Function{}, nil, fmt.Errorf("resolve policy %q of function %q: %w", fn.ActivePolicy, name, err)
+	}
+	return fn, &p, nil
+}
+
+// attempt tries the deployments in order. Deployments whose circuit is open
+// are skipped on the first pass and tried on a second pass only if nothing
+// else answered, so a breaker can reorder but never turn a partial outage
+// into a total one.
+func (s *Service) attempt(ctx context.Context, order []catalog.Deployment, payload []byte, rec *invocation.Record) (cloud.Response, bool) {
+	var skipped []catalog.Deployment
+	for _, d := range order {
+		if ctx.Err() != nil {
+			return cloud.Response{}, false
+		}
+		cb := s.breaker(d)
+		if cb.State() == gobreaker.StateOpen {
+			skipped = append(skipped, d)
+			rec.Attempts = append(rec.Attempts, invocation.Attempt{
+				DeploymentID: d.ID, Provider: d.Provider, Region: d.Region, StartedAt: s.opts.Now().UTC(),
+				Outcome: invocation.Skipped, Error: "circuit open after repeated failures; tried last",
+			})
+			continue
+		}
+		if resp, ok := s.try(ctx, d, cb, payload, rec); ok {
+			return resp, true
+		}
+	}
+	for _, d := range skipped {
+		if ctx.Err() != nil {
+			return cloud.Response{}, false
+		}
+		if resp, ok := s.try(ctx, d, nil, payload, rec); ok {
+			return resp, true
+		}
+	}
+	return cloud.Response{}, false
+}
+
+// try makes one attempt, through the breaker when cb is not nil.
+func (s *Service) try(ctx context.Context, d catalog.Deployment, cb *gobreaker.CircuitBreaker[cloud.Response], payload []byte, rec *invocation.Record) (cloud.Response, bool) {
+	a := invocation.Attempt{DeploymentID: d.ID, Provider: d.Provider, Region: d.Region}
+	inv, ok := s.invokers[d.Provider]
+	if !ok {
+		a.StartedAt = s.opts.Now().UTC()
+		a.Outcome = invocation.Failed
+		a.Error = "this control plane has no " + string(d.Provider) + " invoker configured"
+		rec.Attempts = append(rec.Attempts, a)
+		return cloud.Response{}, false
+	}
+	actx, cancel := context.WithTimeout(ctx, s.opts.AttemptTimeout)
+	defer cancel()
+	call := func() (cloud.Response, error) { return inv.Invoke(actx, d, payload) }
+	t0 := s.opts.Now()
+	var resp cloud.Response
+	var err error
+	if cb != nil {
+		resp, err = cb.Execute(call)
+	} else {
+		resp, err = call()
+	}
+	a.StartedAt = t0.UTC()
+	a.DurationMs = ms(s.opts.Now().Sub(t0))
+	rec.ExecutionTimeMs = a.DurationMs
+	rec.Provider, rec.Region, rec.DeploymentID = d.Provider, d.Region, d.ID
+	if err == nil {
+		a.Outcome, a.StatusCode, a.ColdStart = invocation.OK, resp.StatusCode, resp.ColdStart
+		rec.Attempts = append(rec.Attempts, a)
+		return resp, true
+	}
+	var ce *cloud.Error
+	switch {
+	case ctx.Err() != nil && !errors.Is(ctx.Err(), context.DeadlineExceeded):
+		a.Outcome, a.Error = invocation.Failed, "the caller went away before the attempt finished"
+	case errors.As(err, &ce):
+		a.Outcome, a.Error, a.StatusCode = outcomeOf(ce.Kind), ce.Error(), ce.StatusCode
+	case errors.Is(err, gobreaker.ErrOpenState), errors.Is(err, gobreaker.ErrTooManyRequests):
+		a.Outcome, a.Error = invocation.Skipped, "circuit open after repeated failures"
+	default:
+		a.Outcome, a.Error = outcomeOf(cloud.KindOf(err)), err.Error()
+	}
+	rec.Attempts = append(rec.Attempts, a)
+	s.opts.Logger.LogAttrs(ctx, slog.LevelWarn, "attempt failed",
+		slog.String("invocation_id", rec.ID), slog.String("function", rec.FunctionName),
+		slog.String("deployment", d.ID), slog.String("provider", string(d.Provider)),
+		slog.String("outcome", string(a.Outcome)), slog.String("error", a.Error))
+	return cloud.Response{}, false
+}
+
+func outcomeOf(k cloud.Kind) invocation.Outcome {
+	if k == cloud.Timeout {
+		return invocation.Timeout
+	}
+	return invocation.Failed
+}
+
+func allTimedOut(as []invocation.Attempt) bool {
+	sent := 0
+	for _, a := range as {
+		if a.Outcome == invocation.Skipped {
+			continue
+		}
+		sent++
+		if a.Outcome != invocation.Timeout {
+			return false
+		}
+	}
+	return sent > 0
+}
+
+// breaker returns the circuit breaker of a deployment's target, shared by
+// every function that calls the same target.
+func (s *Service) breaker(d catalog.Deployment) *gobreaker.CircuitBreaker[cloud.Response] {
+	key := string(d.Provider) + " " + d.Region + " " + d.Target
+	if cb, ok := s.breakers.Load(key); ok {
+		return cb.(*gobreaker.CircuitBreaker[cloud.Response])
+	}
+	failures := s.opts.BreakerFailures
+	cb := gobreaker.NewCircuitBreaker[cloud.Response](gobreaker.Settings{
+		Name:        key,
+		MaxRequests: 1,
+		Timeout:     s.opts.BreakerCooldown,
+		ReadyToTrip: func(c gobreaker.Counts) bool { return c.ConsecutiveFailures >= failures },
+		// Only the platform's failures open a circuit; a function that
+		// answers with its own error is up.
+		IsSuccessful: func(err error) bool {
+			return err == nil || cloud.KindOf(err) == cloud.FunctionError || errors.Is(err, context.Canceled)
+		},
+		OnStateChange: func(name string, from, to gobreaker.State) {
+			s.opts.Logger.Info("circuit state changed", slog.String("target", name),
+				slog.String("from", from.String()), slog.String("to", to.String()))
+		},
+	})
+	actual, _ := s.breakers.LoadOrStore(key, cb)
+	return actual.(*gobreaker.CircuitBreaker[cloud.Response])
+}
+
+// record writes the log entry. The function has already run, so a failed
+// write is logged, not returned: failing the call would invite a retry that
+// runs the function twice. A caller that went away must not lose the record.
+func (s *Service) record(ctx context.Context, rec invocation.Record) {
+	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if err := s.recorder.PutInvocation(wctx, rec); err != nil {
+		s.opts.Logger.LogAttrs(ctx, slog.LevelError, "invocation log write failed",
+			slog.String("invocation_id", rec.ID), slog.String("function", rec.FunctionName), slog.Any("error", err))
+	}
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }

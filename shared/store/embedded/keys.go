@@ -1,0 +1,115 @@
+package embedded
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/fiso-dev/fiso/shared/apikey"
+	"github.com/fiso-dev/fiso/shared/fault"
+)
+
+// storedKey is apikey.Key as stored: the domain type leaves its hash out of
+// JSON so that it never reaches an API response, but the store must keep it.
+type storedKey struct {
+	ID        string      `json:"id"`
+	Hash      string      `json:"hash"`
+	Name      string      `json:"name"`
+	Role      apikey.Role `json:"role"`
+	Team      string      `json:"team,omitempty"`
+	CreatedAt time.Time   `json:"created_at"`
+}
+
+func (k storedKey) key() apikey.Key {
+	return apikey.Key{ID: k.ID, Hash: k.Hash, Name: k.Name, Role: k.Role, Team: k.Team, CreatedAt: k.CreatedAt}
+}
+
+// PutKey implements store.Keys.
+func (s *Store) PutKey(ctx context.Context, k apikey.Key) error {
+	if err := checkName("hash", k.Hash); err != nil {
+		return fmt.Errorf("put api key %q: %w", k.ID, err)
+	}
+	sk := storedKey{ID: k.ID, Hash: k.Hash, Name: k.Name, Role: k.Role, Team: k.Team, CreatedAt: k.CreatedAt.UTC()}
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		if tx.Bucket([]byte(bucketKeys)).Get([]byte(k.Hash)) != nil {
+			return fault.Conflict("API key %q is already stored", k.ID)
+		}
+		return putJSON(tx, bucketKeys, k.Hash, sk)
+	})
+	if err != nil {
+		return fmt.Errorf("put api key %q: %w", k.ID, err)
+	}
+	return nil
+}
+
+// KeyByHash implements store.Keys.
+func (s *Store) KeyByHash(ctx context.Context, hash string) (apikey.Key, error) {
+	var k storedKey
+	err := s.db.View(func(tx *bolt.Tx) error {
+		var found bool
+		var err error
+		k, found, err = getJSON[storedKey](tx, bucketKeys, hash)
+		if err == nil && !found {
+			err = fault.NotFound("no API key has this hash")
+		}
+		return err
+	})
+	if err != nil {
+		return apikey.Key{}, fmt.Errorf("get api key by hash: %w", err)
+	}
+	return k.key(), nil
+}
+
+// ListKeys implements store.Keys.
+func (s *Store) ListKeys(ctx context.Context) ([]apikey.Key, error) {
+	stored, err := list[storedKey](s.db, bucketKeys)
+	if err != nil {
+		return nil, fmt.Errorf("list api keys: %w", err)
+	}
+	keys := make([]apikey.Key, len(stored))
+	for i, k := range stored {
+		keys[i] = k.key()
+	}
+	slices.SortFunc(keys, func(a, b apikey.Key) int { return strings.Compare(a.ID, b.ID) })
+	return keys, nil
+}
+
+// DeleteKey implements store.Keys. Keys are few, so it reads them all rather
+// than keeping an index by ID.
+func (s *Store) DeleteKey(ctx context.Context, id string) error {
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket([]byte(bucketKeys))
+		var hashes [][]byte
+		err := b.ForEach(func(hash, v []byte) error {
+			var k storedKey
+			if err := json.Unmarshal(v, &k); err != nil {
+				return fmt.Errorf("decode api key: %w", err)
+			}
+			if k.ID == id {
+				hashes = append(hashes, slices.Clone(hash))
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		if len(hashes) == 0 {
+			return fault.NotFound("API key %q does not exist", id)
+		}
+		for _, h := range hashes {
+			if err := b.Delete(h); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("delete api key %q: %w", id, err)
+	}
+	return nil
+}

@@ -1,0 +1,94 @@
+// Package store is the contract between FISO's services and the places that
+// keep its state: configuration (functions, policies, API keys) and the
+// invocation log. Implementations live in store/dynamo (DynamoDB, for the
+// cloud) and store/embedded (bbolt, for local runs); both pass the contract
+// tests in store/storetest.
+package store
+
+import (
+	"context"
+	"time"
+
+	"github.com/fiso-dev/fiso/shared/apikey"
+	"github.com/fiso-dev/fiso/shared/catalog"
+	"github.com/fiso-dev/fiso/shared/invocation"
+	"github.com/fiso-dev/fiso/shared/policy"
+)
+
+// AnyVersion makes a write unconditional. Any other expected version makes the
+// write fail with fault.ErrConflict unless the stored item has that version.
+const AnyVersion int64 = 0
+
+// Store is everything FISO keeps.
+type Store interface {
+	Functions
+	Policies
+	Keys
+	Invocations
+	Close() error
+}
+
+// Functions keeps functions with their deployments.
+type Functions interface {
+	// GetFunction fails with fault.ErrNotFound when there is no such function.
+	GetFunction(ctx context.Context, name string) (catalog.Function, error)
+	// ListFunctions returns every function ordered by name.
+	ListFunctions(ctx context.Context) ([]catalog.Function, error)
+	// PutFunction creates or replaces the function's name, description and
+	// deployments. The store sets Version (1 on create, +1 on each write) and
+	// CreatedAt (kept from the stored item, else f.UpdatedAt), keeps
+	// ActivePolicy as stored, and reports whether the function is new.
+	PutFunction(ctx context.Context, f catalog.Function, expect int64) (catalog.Function, bool, error)
+	// DeleteFunction fails with fault.ErrConflict while a policy routing the
+	// function is active, and with fault.ErrNotFound when it does not exist.
+	DeleteFunction(ctx context.Context, name string, expect int64) error
+}
+
+// Policies keeps routing policies and which one is active for each function.
+type Policies interface {
+	GetPolicy(ctx context.Context, name string) (policy.Policy, error)
+	// ListPolicies returns every policy ordered by name.
+	ListPolicies(ctx context.Context) ([]policy.Policy, error)
+	// PutPolicy creates or replaces a policy's definition, with the same
+	// version rules as PutFunction. IsActive is kept as stored; moving an
+	// active policy to another function fails with fault.ErrConflict.
+	PutPolicy(ctx context.Context, p policy.Policy, expect int64) (policy.Policy, bool, error)
+	// DeletePolicy fails with fault.ErrConflict while the policy is active.
+	DeletePolicy(ctx context.Context, name string, expect int64) error
+	// ActivatePolicy atomically makes the policy the active one of its
+	// function (deactivating the one before it) and makes its function the
+	// default one (the seed's /api/v1/orchestrate target). It fails with
+	// fault.ErrNotFound for an unknown policy and fault.ErrConflict when the
+	// policy's function does not exist.
+	ActivatePolicy(ctx context.Context, name string, now time.Time) (policy.Policy, error)
+	// DeactivatePolicy atomically clears the policy's active flag and its
+	// function's ActivePolicy.
+	DeactivatePolicy(ctx context.Context, name string, now time.Time) (policy.Policy, error)
+	// DefaultFunction is the function of the most recently activated policy;
+	// fault.ErrNotFound before any activation.
+	DefaultFunction(ctx context.Context) (string, error)
+}
+
+// Keys keeps hashed API keys.
+type Keys interface {
+	// PutKey stores a new key; fault.ErrConflict if its hash is already stored.
+	PutKey(ctx context.Context, k apikey.Key) error
+	// KeyByHash fails with fault.ErrNotFound for an unknown hash.
+	KeyByHash(ctx context.Context, hash string) (apikey.Key, error)
+	// ListKeys returns every key ordered by ID.
+	ListKeys(ctx context.Context) ([]apikey.Key, error)
+	// DeleteKey removes the key with this ID; fault.ErrNotFound if none.
+	DeleteKey(ctx context.Context, id string) error
+}
+
+// Invocations keeps the invocation log.
+type Invocations interface {
+	// PutInvocation writes a record; writing the same ID again replaces it.
+	PutInvocation(ctx context.Context, r invocation.Record) error
+	// GetInvocation fails with fault.ErrNotFound for an unknown or expired ID.
+	GetInvocation(ctx context.Context, id string) (invocation.Record, error)
+	// ListInvocations returns records newest first, by key lookups only
+	// (never a full scan), with Next set when more may follow. Expired
+	// records are never returned.
+	ListInvocations(ctx context.Context, q invocation.Query) (invocation.Page, error)
+}
