@@ -87,7 +87,7 @@ func openConfiguredStore(ctx context.Context) (store.Store, error) {
 			return nil, fmt.Errorf("load AWS configuration: %w", err)
 		}
 	}
-	st, err := controlplane.OpenStore(ctx, cfg, awsCfg, nil)
+	st, err := controlplane.OpenStore(ctx, cfg, awsCfg, nil, nil)
 	if err != nil && cfg.Store == controlplane.StoreEmbedded {
 		return nil, fmt.Errorf("%w (while fiso dev runs, create keys with POST /v1/keys instead)", err)
 	}

@@ -75,7 +75,7 @@ func New(ctx context.Context, cfg Config, opts Options) (*ControlPlane, error) {
 	}
 	raw := opts.Store
 	if raw == nil {
-		raw, err = OpenStore(ctx, cfg, awsCfg, opts.Now)
+		raw, err = OpenStore(ctx, cfg, awsCfg, opts.Now, opts.Logger)
 		if err != nil {
 			return nil, err
 		}
@@ -134,14 +134,17 @@ func awsConfig(ctx context.Context, given *aws.Config) (aws.Config, error) {
 	return cfg, nil
 }
 
-// OpenStore opens the store cfg names, uncached. now may be nil.
-func OpenStore(ctx context.Context, cfg Config, awsCfg aws.Config, now func() time.Time) (store.Store, error) {
+// OpenStore opens the store cfg names, uncached. now and logger may be nil.
+func OpenStore(ctx context.Context, cfg Config, awsCfg aws.Config, now func() time.Time, logger *slog.Logger) (store.Store, error) {
 	if now == nil {
 		now = time.Now
 	}
+	if logger == nil {
+		logger = slog.Default()
+	}
 	switch cfg.Store {
 	case StoreEmbedded:
-		s, err := embedded.Open(cfg.DataDir, embedded.WithClock(now))
+		s, err := embedded.Open(cfg.DataDir, embedded.WithClock(now), embedded.WithLogger(logger))
 		if err != nil {
 			return nil, fmt.Errorf("open embedded store in %s: %w", cfg.DataDir, err)
 		}

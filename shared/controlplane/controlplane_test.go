@@ -70,7 +70,7 @@ func newStack(t testing.TB, kind storeKind, cfg controlplane.Config, wrap func(s
 		}
 	}
 	if wrap != nil {
-		raw, err := controlplane.OpenStore(context.Background(), cfg, awsCfg, nil)
+		raw, err := controlplane.OpenStore(context.Background(), cfg, awsCfg, nil, nil)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -15,26 +15,35 @@ const maxGroup = 512
 
 // committer is group commit for the invocation log, the one write on the
 // request path: a single goroutine commits, in one transaction (one fsync),
-// every write that queued while the previous commit was syncing. An idle
-// store adds one fsync to a call and no waiting; a busy one shares each
-// fsync among all the calls that arrived meanwhile. (bbolt's own Batch waits
-// up to MaxBatchDelay for company, which a lone call pays in full.)
+// every write that queued while the previous commit was syncing, so a busy
+// store shares each fsync among all the calls that arrived meanwhile.
+// (bbolt's own Batch waits up to MaxBatchDelay for company, which a lone
+// call pays in full.)
+//
+// Writes can be acknowledged when queued (enqueue) rather than when durable
+// (write): the caller is spared the fsync, reads call flush first so they
+// still see every write acknowledged before them, and a failed commit is
+// reported to onError. What a crash can lose is the last commit's worth of
+// acknowledged writes, under a millisecond of them.
 type committer struct {
-	db    *bolt.DB
-	queue chan pendingWrite
-	done  chan struct{}
+	db      *bolt.DB
+	queue   chan pendingWrite
+	done    chan struct{}
+	onError func(error)
 
 	mu     sync.RWMutex
 	closed bool
 }
 
 type pendingWrite struct {
-	apply  func(*bolt.Tx) error
+	apply func(*bolt.Tx) error
+	// result receives the outcome; nil for acknowledged-when-queued writes,
+	// whose failures go to onError.
 	result chan error
 }
 
-func newCommitter(db *bolt.DB) *committer {
-	c := &committer{db: db, queue: make(chan pendingWrite, maxGroup), done: make(chan struct{})}
+func newCommitter(db *bolt.DB, onError func(error)) *committer {
+	c := &committer{db: db, queue: make(chan pendingWrite, maxGroup), done: make(chan struct{}), onError: onError}
 	go c.run()
 	return c
 }
@@ -44,14 +53,31 @@ func newCommitter(db *bolt.DB) *committer {
 // is retried without it.
 func (c *committer) write(fn func(*bolt.Tx) error) error {
 	p := pendingWrite{apply: fn, result: make(chan error, 1)}
+	if err := c.submit(p); err != nil {
+		return err
+	}
+	return <-p.result
+}
+
+// enqueue queues fn and returns at once (blocking only while the queue is
+// full, which is the backpressure).
+func (c *committer) enqueue(fn func(*bolt.Tx) error) error {
+	return c.submit(pendingWrite{apply: fn})
+}
+
+// flush returns once every write queued before it is committed.
+func (c *committer) flush() error {
+	return c.write(func(*bolt.Tx) error { return nil })
+}
+
+func (c *committer) submit(p pendingWrite) error {
 	c.mu.RLock()
+	defer c.mu.RUnlock()
 	if c.closed {
-		c.mu.RUnlock()
 		return errClosed
 	}
 	c.queue <- p
-	c.mu.RUnlock()
-	return <-p.result
+	return nil
 }
 
 // close commits what is queued and stops the committer.
@@ -101,13 +127,22 @@ func (c *committer) commit(group []pendingWrite) {
 			return nil
 		})
 		if failed >= 0 {
-			group[failed].result <- err
+			c.answer(group[failed], err)
 			group = append(group[:failed], group[failed+1:]...)
 			continue
 		}
 		for _, p := range group {
-			p.result <- err
+			c.answer(p, err)
 		}
 		return
+	}
+}
+
+func (c *committer) answer(p pendingWrite, err error) {
+	switch {
+	case p.result != nil:
+		p.result <- err
+	case err != nil:
+		c.onError(err)
 	}
 }

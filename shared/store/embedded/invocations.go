@@ -18,9 +18,10 @@ import (
 // sep joins the parts of index keys; names, IDs and sort keys never hold it.
 const sep = "\x00"
 
-// PutInvocation implements store.Invocations. Writes go through the group
-// committer, so concurrent requests share one fsync instead of queueing for
-// one each.
+// PutInvocation implements store.Invocations. The record is checked and
+// encoded here, then handed to the group committer, which acknowledges it
+// once queued: the request does not wait for the fsync, every later read
+// sees it (reads flush first), and a failed commit is logged.
 func (s *Store) PutInvocation(ctx context.Context, r invocation.Record) error {
 	if err := checkRecord(r); err != nil {
 		return fmt.Errorf("put invocation %q: %w", r.ID, err)
@@ -31,24 +32,9 @@ func (s *Store) PutInvocation(ctx context.Context, r invocation.Record) error {
 		return fmt.Errorf("encode invocation %q: %w", r.ID, err)
 	}
 	pk := primaryKey(r)
-	err = s.log.write(func(tx *bolt.Tx) error {
-		// A group is retried without a write that failed, so this must be
-		// idempotent: remove, then write.
-		if old := tx.Bucket([]byte(bucketInvocationsByID)).Get([]byte(r.ID)); old != nil {
-			if err := removeInvocation(tx, slices.Clone(old)); err != nil {
-				return err
-			}
-		}
-		if err := tx.Bucket([]byte(bucketInvocations)).Put(pk, data); err != nil {
-			return err
-		}
-		if err := tx.Bucket([]byte(bucketInvocationsByID)).Put([]byte(r.ID), pk); err != nil {
-			return err
-		}
-		for _, e := range indexEntries(r) {
-			if err := tx.Bucket([]byte(e.bucket)).Put([]byte(e.key), nil); err != nil {
-				return err
-			}
+	err = s.log.enqueue(func(tx *bolt.Tx) error {
+		if err := writeInvocation(tx, r, pk, data); err != nil {
+			return fmt.Errorf("write invocation %q: %w", r.ID, err)
 		}
 		return nil
 	})
@@ -58,8 +44,34 @@ func (s *Store) PutInvocation(ctx context.Context, r invocation.Record) error {
 	return nil
 }
 
+// writeInvocation stores a record and its index entries. A group commit is
+// retried without a write that failed, so this must be idempotent: remove,
+// then write.
+func writeInvocation(tx *bolt.Tx, r invocation.Record, pk, data []byte) error {
+	if old := tx.Bucket([]byte(bucketInvocationsByID)).Get([]byte(r.ID)); old != nil {
+		if err := removeInvocation(tx, slices.Clone(old)); err != nil {
+			return err
+		}
+	}
+	if err := tx.Bucket([]byte(bucketInvocations)).Put(pk, data); err != nil {
+		return err
+	}
+	if err := tx.Bucket([]byte(bucketInvocationsByID)).Put([]byte(r.ID), pk); err != nil {
+		return err
+	}
+	for _, e := range indexEntries(r) {
+		if err := tx.Bucket([]byte(e.bucket)).Put([]byte(e.key), nil); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // GetInvocation implements store.Invocations.
 func (s *Store) GetInvocation(ctx context.Context, id string) (invocation.Record, error) {
+	if err := s.log.flush(); err != nil {
+		return invocation.Record{}, fmt.Errorf("get invocation %q: %w", id, err)
+	}
 	now := s.now()
 	var r invocation.Record
 	err := s.db.View(func(tx *bolt.Tx) error {
@@ -89,6 +101,9 @@ func (s *Store) GetInvocation(ctx context.Context, id string) (invocation.Record
 // bucket backwards from the upper bound; the bound excludes After itself, so
 // continuing a listing needs no skipping.
 func (s *Store) ListInvocations(ctx context.Context, q invocation.Query) (invocation.Page, error) {
+	if err := s.log.flush(); err != nil {
+		return invocation.Page{}, fmt.Errorf("list invocations: %w", err)
+	}
 	limit, err := checkQuery(q)
 	if err != nil {
 		return invocation.Page{}, fmt.Errorf("list invocations: %w", err)
@@ -152,6 +167,9 @@ func (s *Store) ListInvocations(ctx context.Context, q invocation.Query) (invoca
 // entries, and says how many it deleted. The dev server calls it now and
 // then; DynamoDB does the same with TTL.
 func (s *Store) PurgeExpired(ctx context.Context, now time.Time) (int, error) {
+	if err := s.log.flush(); err != nil {
+		return 0, fmt.Errorf("purge expired invocations: %w", err)
+	}
 	cutoff := []byte(invocation.SortKeyTime(now))
 	total := 0
 	for {

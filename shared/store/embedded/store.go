@@ -23,6 +23,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"time"
@@ -55,12 +56,19 @@ var _ store.Store = (*Store)(nil)
 // Store is a store.Store in a bbolt file. It is safe for concurrent use
 // within one process; bbolt's file lock keeps other processes out.
 type Store struct {
-	db  *bolt.DB
-	log *committer
-	now func() time.Time
+	db     *bolt.DB
+	log    *committer
+	now    func() time.Time
+	logger *slog.Logger
 	// purgeBatch bounds how many records PurgeExpired deletes in one write
 	// transaction, so that request writes wait at most that long.
 	purgeBatch int
+}
+
+// WithLogger sets where failed background commits of the invocation log are
+// reported (default slog.Default()).
+func WithLogger(l *slog.Logger) Option {
+	return func(s *Store) { s.logger = l }
 }
 
 // Option configures a Store.
@@ -102,10 +110,13 @@ func Open(dir string, opts ...Option) (*Store, error) {
 		_ = db.Close()
 		return nil, fmt.Errorf("prepare store in %s: %w", dir, err)
 	}
-	s := &Store{db: db, log: newCommitter(db), now: time.Now, purgeBatch: 1000}
+	s := &Store{db: db, now: time.Now, logger: slog.Default(), purgeBatch: 1000}
 	for _, opt := range opts {
 		opt(s)
 	}
+	s.log = newCommitter(db, func(err error) {
+		s.logger.Error("invocation log commit failed", slog.Any("error", err))
+	})
 	return s, nil
 }
 
