@@ -79,8 +79,8 @@ type Deployment struct {
 var (
 	nameRE         = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$`)
 	deploymentIDRE = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
-	lambdaNameRE   = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}(:[A-Za-z0-9_$-]{1,128})?$`)
-	lambdaARNRE    = regexp.MustCompile(`^arn:aws(?:-cn|-us-gov)?:lambda:([a-z0-9-]+):(\d{12}):function:([A-Za-z0-9_-]{1,64})(?::([A-Za-z0-9_$-]{1,128}))?$`)
+	lambdaNameRE   = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}(:(\$LATEST|[A-Za-z0-9_-]{1,128}))?$`)
+	lambdaARNRE    = regexp.MustCompile(`^arn:aws(?:-cn|-us-gov)?:lambda:([a-z0-9-]+):(\d{12}):function:([A-Za-z0-9_-]{1,64})(?::(\$LATEST|[A-Za-z0-9_-]{1,128}))?$`)
 	envRefRE       = regexp.MustCompile(`^env:[A-Za-z_][A-Za-z0-9_]{0,127}$`)
 	secretsRefRE   = regexp.MustCompile(`^secretsmanager:[A-Za-z0-9/_+=.@:-]{1,1000}$`)
 	regionRE       = map[Provider]*regexp.Regexp{

@@ -40,6 +40,8 @@ func TestValidate(t *testing.T) {
 	}{
 		{"valid", func(f *Function) {}, nil},
 		{"lambda name target", func(f *Function) { f.Deployments[0].Target = "fiso-sample:live" }, nil},
+		{"lambda $LATEST", func(f *Function) { f.Deployments[0].Target += ":$LATEST" }, nil},
+		{"lambda bad qualifier", func(f *Function) { f.Deployments[0].Target = "fiso-sample:li$ve" }, []string{"deployments[0].target"}},
 		{"loopback http", func(f *Function) { f.Deployments[2].Target = "http://127.0.0.1:9000/" }, nil},
 		{"bad name", func(f *Function) { f.Name = "-x" }, []string{"name"}},
 		{"no deployments", func(f *Function) { f.Deployments = nil }, []string{"deployments"}},

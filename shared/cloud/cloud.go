@@ -1,6 +1,8 @@
 // Package cloud is what every cloud adapter (cloud/awslambda, cloud/azurefunc,
 // cloud/gcpfunc) answers when FISO calls a deployment: a response or an
-// *Error saying, without secrets, why the attempt failed.
+// *Error saying, without secrets, why the attempt failed. When the platform
+// did answer a failed attempt (a Lambda FunctionError, an HTTP 5xx), the
+// adapter returns that Response alongside the error, for its metadata.
 package cloud
 
 import (

@@ -185,6 +185,7 @@ func TestBadInputsAreClearProblems(t *testing.T) {
 		{"bad user region", request{method: "POST", path: "/v1/functions/sample/invoke", key: invokerKey, body: `{}`, header: map[string]string{"X-Fiso-User-Region": "Mars Base 1"}}, 400, "region", "X-Fiso-User-Region"},
 		{"bad since", request{method: "GET", path: "/v1/invocations?since=yesterday", key: adminKey}, 400, "RFC 3339", "since"},
 		{"since after until", request{method: "GET", path: "/v1/invocations?since=2026-01-02T00:00:00Z&until=2026-01-01T00:00:00Z", key: adminKey}, 400, "before until", "since"},
+		{"unfiltered window too wide", request{method: "GET", path: "/v1/invocations?since=2026-01-01T00:00:00Z&until=2026-03-01T00:00:00Z", key: adminKey}, 400, "31 days", "since"},
 		{"bad limit", request{method: "GET", path: "/v1/invocations?limit=0", key: adminKey}, 400, "1 to 1000", "limit"},
 		{"bad cursor", request{method: "GET", path: "/v1/invocations?cursor=!!!", key: adminKey}, 400, "cursor", "cursor"},
 		{"unknown parameter", request{method: "GET", path: "/v1/invocations?fn=sample", key: adminKey}, 400, "unknown query parameter", "fn"},

@@ -15,6 +15,10 @@ import (
 // DefaultListWindow is how far back GET /v1/invocations looks without since.
 const DefaultListWindow = 24 * time.Hour
 
+// MaxUnfilteredWindow bounds a listing across every function and key: the
+// DynamoDB store reads such a listing day by day.
+const MaxUnfilteredWindow = 31 * 24 * time.Hour
+
 var (
 	invocationIDRE = regexp.MustCompile(`^[0-9A-HJKMNP-TV-Z]{26}$`)
 	keyIDRE        = regexp.MustCompile(`^[0-9a-f]{16}$`)
@@ -75,6 +79,9 @@ func parseListQuery(r *http.Request, k apikey.Key, now time.Time) (invocation.Qu
 			vs.Add("key_id", "must be a key ID (16 hex digits)")
 		}
 		out.KeyID = v
+	}
+	if k.Role == apikey.Admin && out.Function == "" && out.KeyID == "" && out.Until.Sub(out.Since) > MaxUnfilteredWindow {
+		vs.Add("since", "a listing of every function spans at most 31 days; narrow since/until or filter by function or key_id")
 	}
 	if err := vs.Err(); err != nil {
 		return invocation.Query{}, err

@@ -291,6 +291,7 @@ func (s *Service) try(ctx context.Context, d catalog.Deployment, cb *gobreaker.C
 		rec.Attempts = append(rec.Attempts, a)
 		return resp, true
 	}
+	a.ColdStart = resp.ColdStart // the platform may have answered a failed attempt
 	var ce *cloud.Error
 	switch {
 	case ctx.Err() != nil && !errors.Is(ctx.Err(), context.DeadlineExceeded):

@@ -83,9 +83,15 @@ type Keys interface {
 
 // Invocations keeps the invocation log.
 type Invocations interface {
-	// PutInvocation writes a record; writing the same ID again replaces it.
+	// PutInvocation writes a record; writing it again (same ID, function
+	// and timestamp) replaces it. A zero ExpiresAt never expires. A store may
+	// acknowledge before the record is durable (the embedded store does, by
+	// under one group commit), but every read that starts after PutInvocation
+	// returns sees the record.
 	PutInvocation(ctx context.Context, r invocation.Record) error
-	// GetInvocation fails with fault.ErrNotFound for an unknown or expired ID.
+	// GetInvocation fails with fault.ErrNotFound for an unknown or expired
+	// ID. On DynamoDB it reads through an eventually consistent index, so a
+	// record written a moment ago may briefly be missing.
 	GetInvocation(ctx context.Context, id string) (invocation.Record, error)
 	// ListInvocations returns records newest first, by key lookups only
 	// (never a full scan), with Next set when more may follow. Expired

@@ -304,6 +304,10 @@ func TestRejectsUnkeyableInput(t *testing.T) {
 
 func diffCounts(t *testing.T, s *Store, want map[string]int) {
 	t.Helper()
+	// Invocation writes are acknowledged when queued; look after they land.
+	if err := s.log.flush(); err != nil {
+		t.Fatal(err)
+	}
 	err := s.db.View(func(tx *bolt.Tx) error {
 		for bucket, n := range want {
 			if got := tx.Bucket([]byte(bucket)).Stats().KeyN; got != n {
