@@ -6,6 +6,7 @@ package invocation
 import (
 	"encoding/base64"
 	"encoding/json"
+	"regexp"
 	"time"
 
 	"github.com/fiso-dev/fiso/shared/catalog"
@@ -150,6 +151,10 @@ func SortKeyTime(t time.Time) string {
 	return t.UTC().Format("20060102T150405.000000000Z")
 }
 
+// idRE is what a record ID may be: FISO makes ULIDs; stores accept any
+// short, printable ID without separators.
+var idRE = regexp.MustCompile(`^[0-9A-Za-z_-]{1,64}$`)
+
 // EncodeCursor makes an opaque cursor of p.
 func EncodeCursor(p Position) string {
 	b, _ := json.Marshal(p) // a struct of strings and a time cannot fail to encode
@@ -170,7 +175,7 @@ func DecodeCursor(s string) (Position, error) {
 	if err := json.Unmarshal(b, &p); err != nil {
 		return Position{}, bad
 	}
-	if catalog.NameProblem("function", p.Function) != "" || p.ID == "" || len(p.ID) > 64 || p.Time.IsZero() {
+	if catalog.NameProblem("function", p.Function) != "" || !idRE.MatchString(p.ID) || p.Time.IsZero() {
 		return Position{}, bad
 	}
 	return p, nil

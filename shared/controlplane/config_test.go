@@ -1,0 +1,53 @@
+package controlplane
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/fiso-dev/fiso/shared/fault"
+)
+
+func TestFromEnv(t *testing.T) {
+	tests := []struct {
+		name  string
+		env   map[string]string
+		check func(c Config) bool
+		bad   []string // variables named in the error
+	}{
+		{"defaults", nil, func(c Config) bool { return c == Default }, nil},
+		{"dynamodb", map[string]string{"FISO_STORE": "dynamodb", "FISO_TABLE_CONFIG": "c", "FISO_TABLE_INVOCATIONS": "i", "FISO_DYNAMODB_ENDPOINT": "http://127.0.0.1:5000"},
+			func(c Config) bool {
+				return c.Store == StoreDynamoDB && c.ConfigTable == "c" && c.InvocationsTable == "i" && c.DynamoDBEndpoint == "http://127.0.0.1:5000"
+			}, nil},
+		{"durations and retention", map[string]string{"FISO_ATTEMPT_TIMEOUT": "2s", "FISO_CACHE_TTL": "0s", "FISO_LOG_RETENTION_DAYS": "7"},
+			func(c Config) bool {
+				return c.AttemptTimeout == 2*time.Second && c.CacheTTL == 0 && c.Retention == 7*24*time.Hour
+			}, nil},
+		{"every mistake at once", map[string]string{"FISO_STORE": "postgres", "FISO_ATTEMPT_TIMEOUT": "ten", "FISO_LOG_RETENTION_DAYS": "0"},
+			nil, []string{"FISO_STORE", "FISO_ATTEMPT_TIMEOUT", "FISO_LOG_RETENTION_DAYS"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := FromEnv(func(k string) string { return tc.env[k] }, Default)
+			if len(tc.bad) > 0 {
+				if !errors.Is(err, fault.ErrInvalid) {
+					t.Fatalf("FromEnv = %v, want an invalid-configuration error", err)
+				}
+				for _, v := range tc.bad {
+					if !strings.Contains(err.Error(), v) {
+						t.Errorf("error %q does not name %s", err, v)
+					}
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !tc.check(c) {
+				t.Errorf("config = %+v", c)
+			}
+		})
+	}
+}
