@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"strconv"
@@ -86,6 +87,48 @@ func setETag(w http.ResponseWriter, version int64) {
 	w.Header().Set("ETag", `"`+strconv.FormatInt(version, 10)+`"`)
 }
 
+// getNamed serves GET of a versioned item named in the path.
+func getNamed[T any](w http.ResponseWriter, r *http.Request, kind string,
+	get func(context.Context, string) (T, error), version func(T) int64) error {
+	name, err := pathName(r, kind)
+	if err != nil {
+		return err
+	}
+	v, err := get(r.Context(), name)
+	if err != nil {
+		return err
+	}
+	setETag(w, version(v))
+	return writeJSON(w, http.StatusOK, v)
+}
+
+// writePut answers a PUT: 201 with Location for a new item, else 200.
+func writePut(w http.ResponseWriter, location string, version int64, created bool, v any) error {
+	setETag(w, version)
+	if created {
+		w.Header().Set("Location", location)
+		return writeJSON(w, http.StatusCreated, v)
+	}
+	return writeJSON(w, http.StatusOK, v)
+}
+
+// deleteNamed serves DELETE of an item named in the path, honouring If-Match.
+func deleteNamed(w http.ResponseWriter, r *http.Request, kind string, del func(context.Context, string, int64) error) error {
+	name, err := pathName(r, kind)
+	if err != nil {
+		return err
+	}
+	expect, err := expectedVersion(r, store.AnyVersion)
+	if err != nil {
+		return err
+	}
+	if err := del(r.Context(), name, expect); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
 func (s *Server) listFunctions(w http.ResponseWriter, r *http.Request) error {
 	fs, err := s.store.ListFunctions(r.Context())
 	if err != nil {
@@ -95,16 +138,7 @@ func (s *Server) listFunctions(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) getFunction(w http.ResponseWriter, r *http.Request) error {
-	name, err := pathName(r, "function")
-	if err != nil {
-		return err
-	}
-	f, err := s.store.GetFunction(r.Context(), name)
-	if err != nil {
-		return err
-	}
-	setETag(w, f.Version)
-	return writeJSON(w, http.StatusOK, f)
+	return getNamed(w, r, "function", s.store.GetFunction, func(f catalog.Function) int64 { return f.Version })
 }
 
 func (s *Server) putFunction(w http.ResponseWriter, r *http.Request) error {
@@ -132,28 +166,11 @@ func (s *Server) putFunction(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	setETag(w, stored.Version)
-	if created {
-		w.Header().Set("Location", "/v1/functions/"+name)
-		return writeJSON(w, http.StatusCreated, stored)
-	}
-	return writeJSON(w, http.StatusOK, stored)
+	return writePut(w, "/v1/functions/"+name, stored.Version, created, stored)
 }
 
 func (s *Server) deleteFunction(w http.ResponseWriter, r *http.Request) error {
-	name, err := pathName(r, "function")
-	if err != nil {
-		return err
-	}
-	expect, err := expectedVersion(r, store.AnyVersion)
-	if err != nil {
-		return err
-	}
-	if err := s.store.DeleteFunction(r.Context(), name, expect); err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
+	return deleteNamed(w, r, "function", s.store.DeleteFunction)
 }
 
 func (s *Server) listPolicies(w http.ResponseWriter, r *http.Request) error {
@@ -165,16 +182,7 @@ func (s *Server) listPolicies(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) getPolicy(w http.ResponseWriter, r *http.Request) error {
-	name, err := pathName(r, "policy")
-	if err != nil {
-		return err
-	}
-	p, err := s.store.GetPolicy(r.Context(), name)
-	if err != nil {
-		return err
-	}
-	setETag(w, p.Version)
-	return writeJSON(w, http.StatusOK, p)
+	return getNamed(w, r, "policy", s.store.GetPolicy, func(p policy.Policy) int64 { return p.Version })
 }
 
 func (s *Server) putPolicy(w http.ResponseWriter, r *http.Request) error {
@@ -208,12 +216,7 @@ func (s *Server) putPolicy(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	setETag(w, stored.Version)
-	if created {
-		w.Header().Set("Location", "/v1/policies/"+name)
-		return writeJSON(w, http.StatusCreated, stored)
-	}
-	return writeJSON(w, http.StatusOK, stored)
+	return writePut(w, "/v1/policies/"+name, stored.Version, created, stored)
 }
 
 // routable checks a policy against the current definition of its function.
@@ -229,19 +232,7 @@ func (s *Server) routable(r *http.Request, p policy.Policy) error {
 }
 
 func (s *Server) deletePolicy(w http.ResponseWriter, r *http.Request) error {
-	name, err := pathName(r, "policy")
-	if err != nil {
-		return err
-	}
-	expect, err := expectedVersion(r, store.AnyVersion)
-	if err != nil {
-		return err
-	}
-	if err := s.store.DeletePolicy(r.Context(), name, expect); err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
+	return deleteNamed(w, r, "policy", s.store.DeletePolicy)
 }
 
 func (s *Server) activatePolicy(w http.ResponseWriter, r *http.Request) error {

@@ -14,6 +14,7 @@ import (
 	"github.com/fiso-dev/fiso/shared/catalog"
 	"github.com/fiso-dev/fiso/shared/fault"
 	"github.com/fiso-dev/fiso/shared/policy"
+	"github.com/fiso-dev/fiso/shared/store"
 )
 
 // activationAttempts bounds how often an activation that lost a race with
@@ -37,7 +38,7 @@ func (s *Store) ActivatePolicy(ctx context.Context, name string, now time.Time) 
 		pl.update(s.tables.Config, kindPolicy, p.Name,
 			expression.Set(attr("is_active"), value(true)).Set(attr("updated_at"), value(now)),
 			expression.And(exists(), attr("function").Equal(value(f.Name))),
-			notFound("policy", p.Name))
+			store.NotFound("policy", p.Name))
 		pl.update(s.tables.Config, kindFunction, f.Name,
 			expression.Set(attr("active_policy"), value(p.Name)).Set(attr("updated_at"), value(now)),
 			expression.And(exists(), routedBy(f.ActivePolicy)),
@@ -71,7 +72,7 @@ func (s *Store) DeactivatePolicy(ctx context.Context, name string, now time.Time
 		pl.update(s.tables.Config, kindPolicy, p.Name,
 			expression.Set(attr("is_active"), value(false)).Set(attr("updated_at"), value(now)),
 			expression.And(exists(), attr("function").Equal(value(p.Function))),
-			notFound("policy", p.Name))
+			store.NotFound("policy", p.Name))
 		if routes {
 			pl.update(s.tables.Config, kindFunction, f.Name,
 				expression.Remove(attr("active_policy")).Set(attr("updated_at"), value(now)),
@@ -151,7 +152,7 @@ func (s *Store) transition(ctx context.Context, name string, planFor func(p poli
 			return policy.Policy{}, err
 		}
 		if !found {
-			return policy.Policy{}, notFound("policy", name)
+			return policy.Policy{}, store.NotFound("policy", name)
 		}
 		f, found, err := getConfig[catalog.Function](ctx, s, kindFunction, p.Function)
 		if err != nil {

@@ -19,7 +19,7 @@ import (
 func (s *Store) GetFunction(ctx context.Context, name string) (catalog.Function, error) {
 	f, found, err := getConfig[catalog.Function](ctx, s, kindFunction, name)
 	if err == nil && !found {
-		err = notFound("function", name)
+		err = store.NotFound("function", name)
 	}
 	if err != nil {
 		return catalog.Function{}, fmt.Errorf("get function %q: %w", name, err)
@@ -41,7 +41,7 @@ func (s *Store) ListFunctions(ctx context.Context) ([]catalog.Function, error) {
 // the fields a definition owns, so a racing activation's active_policy
 // survives it.
 func (s *Store) PutFunction(ctx context.Context, f catalog.Function, expect int64) (catalog.Function, bool, error) {
-	if err := checkName("name", f.Name); err != nil {
+	if err := store.CheckKeyPart("name", f.Name); err != nil {
 		return catalog.Function{}, false, fmt.Errorf("put function: %w", err)
 	}
 	upd := definitionUpdate(f.UpdatedAt).
@@ -87,7 +87,7 @@ func (s *Store) DeleteFunction(ctx context.Context, name string, expect int64) e
 	}
 	err := s.deleteConfig(ctx, "function", kindFunction, name, cond, func(old map[string]types.AttributeValue) error {
 		if len(old) == 0 {
-			return notFound("function", name)
+			return store.NotFound("function", name)
 		}
 		f, err := unmarshalMap[catalog.Function](old)
 		if err != nil {

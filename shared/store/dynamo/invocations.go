@@ -15,8 +15,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"golang.org/x/sync/errgroup"
 
-	"github.com/fiso-dev/fiso/shared/fault"
 	"github.com/fiso-dev/fiso/shared/invocation"
+	"github.com/fiso-dev/fiso/shared/store"
 )
 
 // invocationItem is a record as stored: its own attributes under their json
@@ -75,7 +75,7 @@ func (s *Store) GetInvocation(ctx context.Context, id string) (invocation.Record
 
 func (s *Store) getInvocation(ctx context.Context, id string) (invocation.Record, error) {
 	if id == "" {
-		return invocation.Record{}, notFound("invocation", id)
+		return invocation.Record{}, store.NotFound("invocation", id)
 	}
 	expr, err := expression.NewBuilder().
 		WithKeyCondition(expression.Key(attrInvocationID).Equal(value(id))).
@@ -114,7 +114,7 @@ func (s *Store) getInvocation(ctx context.Context, id string) (invocation.Record
 			return r, nil
 		}
 	}
-	return invocation.Record{}, notFound("invocation", id)
+	return invocation.Record{}, store.NotFound("invocation", id)
 }
 
 // listed is a record with the sort key it was found under.
@@ -136,7 +136,7 @@ type window struct {
 // table (filtered by key_id when one is asked for). One API key: a Query on
 // by-key. Neither: the by-day shards of each day, newest day first.
 func (s *Store) ListInvocations(ctx context.Context, q invocation.Query) (invocation.Page, error) {
-	limit, err := checkQuery(q)
+	limit, err := store.PageSize(q)
 	if err != nil {
 		return invocation.Page{}, fmt.Errorf("list invocations: %w", err)
 	}
@@ -270,23 +270,8 @@ func expired(r invocation.Record, now time.Time) bool {
 }
 
 func checkRecord(r invocation.Record) error {
-	if err := checkName("invocation_id", r.ID); err != nil {
+	if err := store.CheckKeyPart("invocation_id", r.ID); err != nil {
 		return err
 	}
-	return checkName("function_name", r.FunctionName)
-}
-
-// checkQuery returns the page size of q, or why q cannot be answered.
-func checkQuery(q invocation.Query) (int, error) {
-	switch {
-	case q.Since.IsZero():
-		return 0, fault.Invalid("since", "is required")
-	case q.Until.IsZero():
-		return 0, fault.Invalid("until", "is required")
-	case q.Limit > invocation.MaxLimit:
-		return 0, fault.Invalid("limit", "must be at most %d, got %d", invocation.MaxLimit, q.Limit)
-	case q.Limit <= 0:
-		return invocation.DefaultLimit, nil
-	}
-	return q.Limit, nil
+	return store.CheckKeyPart("function_name", r.FunctionName)
 }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
@@ -13,29 +12,15 @@ import (
 
 	"github.com/fiso-dev/fiso/shared/apikey"
 	"github.com/fiso-dev/fiso/shared/fault"
+	"github.com/fiso-dev/fiso/shared/store"
 )
-
-// keyItem is an API key as stored: the domain type leaves its hash out of
-// JSON so that it never reaches an API response, but the store must keep it.
-type keyItem struct {
-	ID        string      `json:"id"`
-	Hash      string      `json:"hash"`
-	Name      string      `json:"name"`
-	Role      apikey.Role `json:"role"`
-	Team      string      `json:"team,omitempty"`
-	CreatedAt time.Time   `json:"created_at"`
-}
-
-func (k keyItem) key() apikey.Key {
-	return apikey.Key{ID: k.ID, Hash: k.Hash, Name: k.Name, Role: k.Role, Team: k.Team, CreatedAt: k.CreatedAt}
-}
 
 // PutKey implements store.Keys.
 func (s *Store) PutKey(ctx context.Context, k apikey.Key) error {
-	if err := checkName("hash", k.Hash); err != nil {
+	if err := store.CheckKeyPart("hash", k.Hash); err != nil {
 		return fmt.Errorf("put api key %q: %w", k.ID, err)
 	}
-	item, err := marshalMap(keyItem{ID: k.ID, Hash: k.Hash, Name: k.Name, Role: k.Role, Team: k.Team, CreatedAt: k.CreatedAt})
+	item, err := marshalMap(store.StoreKey(k))
 	if err != nil {
 		return fmt.Errorf("put api key %q: encode: %w", k.ID, err)
 	}
@@ -63,25 +48,25 @@ func (s *Store) PutKey(ctx context.Context, k apikey.Key) error {
 
 // KeyByHash implements store.Keys.
 func (s *Store) KeyByHash(ctx context.Context, hash string) (apikey.Key, error) {
-	k, found, err := getConfig[keyItem](ctx, s, kindKey, hash)
+	k, found, err := getConfig[store.StoredKey](ctx, s, kindKey, hash)
 	if err == nil && !found {
 		err = fault.NotFound("no API key has this hash")
 	}
 	if err != nil {
 		return apikey.Key{}, fmt.Errorf("get api key by hash: %w", err)
 	}
-	return k.key(), nil
+	return k.Key(), nil
 }
 
 // ListKeys implements store.Keys.
 func (s *Store) ListKeys(ctx context.Context) ([]apikey.Key, error) {
-	items, err := listConfig[keyItem](ctx, s, kindKey)
+	items, err := listConfig[store.StoredKey](ctx, s, kindKey)
 	if err != nil {
 		return nil, fmt.Errorf("list api keys: %w", err)
 	}
 	keys := make([]apikey.Key, len(items))
 	for i, k := range items {
-		keys[i] = k.key()
+		keys[i] = k.Key()
 	}
 	slices.SortFunc(keys, func(a, b apikey.Key) int { return strings.Compare(a.ID, b.ID) })
 	return keys, nil
@@ -90,7 +75,7 @@ func (s *Store) ListKeys(ctx context.Context) ([]apikey.Key, error) {
 // DeleteKey implements store.Keys. Items are keyed by hash, so it finds the
 // key by reading the (few) keys rather than keeping another index.
 func (s *Store) DeleteKey(ctx context.Context, id string) error {
-	items, err := listConfig[keyItem](ctx, s, kindKey)
+	items, err := listConfig[store.StoredKey](ctx, s, kindKey)
 	if err != nil {
 		return fmt.Errorf("delete api key %q: %w", id, err)
 	}

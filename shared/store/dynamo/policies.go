@@ -18,7 +18,7 @@ import (
 func (s *Store) GetPolicy(ctx context.Context, name string) (policy.Policy, error) {
 	p, found, err := getConfig[policy.Policy](ctx, s, kindPolicy, name)
 	if err == nil && !found {
-		err = notFound("policy", name)
+		err = store.NotFound("policy", name)
 	}
 	if err != nil {
 		return policy.Policy{}, fmt.Errorf("get policy %q: %w", name, err)
@@ -39,7 +39,7 @@ func (s *Store) ListPolicies(ctx context.Context) ([]policy.Policy, error) {
 // is_active to the activation transaction and refuses, in its condition, to
 // move an active policy to another function.
 func (s *Store) PutPolicy(ctx context.Context, p policy.Policy, expect int64) (policy.Policy, bool, error) {
-	if err := checkName("name", p.Name); err != nil {
+	if err := store.CheckKeyPart("name", p.Name); err != nil {
 		return policy.Policy{}, false, fmt.Errorf("put policy: %w", err)
 	}
 	upd := definitionUpdate(p.UpdatedAt).
@@ -105,7 +105,7 @@ func (s *Store) DeletePolicy(ctx context.Context, name string, expect int64) err
 	}
 	err := s.deleteConfig(ctx, "policy", kindPolicy, name, cond, func(old map[string]types.AttributeValue) error {
 		if len(old) == 0 {
-			return notFound("policy", name)
+			return store.NotFound("policy", name)
 		}
 		p, err := unmarshalMap[policy.Policy](old)
 		if err != nil {

@@ -13,7 +13,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/fiso-dev/fiso/shared/fault"
 	"github.com/fiso-dev/fiso/shared/store"
 )
 
@@ -187,24 +186,11 @@ func versionConflict(kind, key string, old map[string]types.AttributeValue, expe
 		return nil
 	}
 	if len(old) == 0 {
-		return fault.Conflict("%s %q does not exist, so it is not at version %d; create it without an expected version", kind, key, expect)
+		return store.CheckVersion(kind, key, false, 0, expect)
 	}
 	v, err := unmarshalMap[versioned](old)
-	if err != nil || v.Version != expect {
-		return fault.Conflict("%s %q was changed by another writer: stored version %d, expected %d; read it again and retry", kind, key, v.Version, expect)
+	if err != nil {
+		return fmt.Errorf("decode %s %q: %w", kind, key, err)
 	}
-	return nil
-}
-
-func notFound(kind, key string) error {
-	return fault.NotFound("%s %q does not exist", kind, key)
-}
-
-// checkName rejects keys DynamoDB would refuse; domain validation (length,
-// characters) happens before the store.
-func checkName(field, name string) error {
-	if name == "" {
-		return fault.Invalid(field, "is required")
-	}
-	return nil
+	return store.CheckVersion(kind, key, true, v.Version, expect)
 }

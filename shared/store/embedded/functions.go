@@ -8,6 +8,7 @@ import (
 
 	"github.com/fiso-dev/fiso/shared/catalog"
 	"github.com/fiso-dev/fiso/shared/fault"
+	"github.com/fiso-dev/fiso/shared/store"
 )
 
 // GetFunction implements store.Functions.
@@ -18,7 +19,7 @@ func (s *Store) GetFunction(ctx context.Context, name string) (catalog.Function,
 		var err error
 		f, found, err = getJSON[catalog.Function](tx, bucketFunctions, name)
 		if err == nil && !found {
-			err = notFound("function", name)
+			err = store.NotFound("function", name)
 		}
 		return err
 	})
@@ -39,7 +40,7 @@ func (s *Store) ListFunctions(ctx context.Context) ([]catalog.Function, error) {
 
 // PutFunction implements store.Functions.
 func (s *Store) PutFunction(ctx context.Context, f catalog.Function, expect int64) (catalog.Function, bool, error) {
-	if err := checkName("name", f.Name); err != nil {
+	if err := store.CheckKeyPart("name", f.Name); err != nil {
 		return catalog.Function{}, false, fmt.Errorf("put function: %w", err)
 	}
 	var created bool
@@ -48,7 +49,7 @@ func (s *Store) PutFunction(ctx context.Context, f catalog.Function, expect int6
 		if err != nil {
 			return err
 		}
-		if err := checkVersion("function", f.Name, found, old.Version, expect); err != nil {
+		if err := store.CheckVersion("function", f.Name, found, old.Version, expect); err != nil {
 			return err
 		}
 		created = !found
@@ -75,11 +76,11 @@ func (s *Store) DeleteFunction(ctx context.Context, name string, expect int64) e
 		case err != nil:
 			return err
 		case !found:
-			return notFound("function", name)
+			return store.NotFound("function", name)
 		case f.ActivePolicy != "":
 			return fault.Conflict("function %q is routed by the active policy %q; deactivate the policy before deleting the function", name, f.ActivePolicy)
 		}
-		if err := checkVersion("function", name, found, f.Version, expect); err != nil {
+		if err := store.CheckVersion("function", name, found, f.Version, expect); err != nil {
 			return err
 		}
 		return tx.Bucket([]byte(bucketFunctions)).Delete([]byte(name))

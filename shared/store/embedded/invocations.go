@@ -13,6 +13,7 @@ import (
 
 	"github.com/fiso-dev/fiso/shared/fault"
 	"github.com/fiso-dev/fiso/shared/invocation"
+	"github.com/fiso-dev/fiso/shared/store"
 )
 
 // sep joins the parts of index keys; names, IDs and sort keys never hold it.
@@ -77,17 +78,17 @@ func (s *Store) GetInvocation(ctx context.Context, id string) (invocation.Record
 	err := s.db.View(func(tx *bolt.Tx) error {
 		pk := tx.Bucket([]byte(bucketInvocationsByID)).Get([]byte(id))
 		if pk == nil {
-			return notFound("invocation", id)
+			return store.NotFound("invocation", id)
 		}
 		data := tx.Bucket([]byte(bucketInvocations)).Get(pk)
 		if data == nil {
-			return notFound("invocation", id)
+			return store.NotFound("invocation", id)
 		}
 		if err := json.Unmarshal(data, &r); err != nil {
 			return fmt.Errorf("decode invocation: %w", err)
 		}
 		if expired(r, now) {
-			return notFound("invocation", id)
+			return store.NotFound("invocation", id)
 		}
 		return nil
 	})
@@ -104,7 +105,7 @@ func (s *Store) ListInvocations(ctx context.Context, q invocation.Query) (invoca
 	if err := s.log.flush(); err != nil {
 		return invocation.Page{}, fmt.Errorf("list invocations: %w", err)
 	}
-	limit, err := checkQuery(q)
+	limit, err := store.PageSize(q)
 	if err != nil {
 		return invocation.Page{}, fmt.Errorf("list invocations: %w", err)
 	}
@@ -280,31 +281,16 @@ func expired(r invocation.Record, now time.Time) bool {
 }
 
 func checkRecord(r invocation.Record) error {
-	if err := checkName("invocation_id", r.ID); err != nil {
+	if err := store.CheckKeyPart("invocation_id", r.ID); err != nil {
 		return err
 	}
-	if err := checkName("function_name", r.FunctionName); err != nil {
+	if err := store.CheckKeyPart("function_name", r.FunctionName); err != nil {
 		return err
 	}
 	if strings.Contains(r.KeyID, sep) {
 		return fault.Invalid("key_id", "must not contain NUL characters")
 	}
 	return nil
-}
-
-// checkQuery returns the page size of q, or why q cannot be answered.
-func checkQuery(q invocation.Query) (int, error) {
-	switch {
-	case q.Since.IsZero():
-		return 0, fault.Invalid("since", "is required")
-	case q.Until.IsZero():
-		return 0, fault.Invalid("until", "is required")
-	case q.Limit > invocation.MaxLimit:
-		return 0, fault.Invalid("limit", "must be at most %d, got %d", invocation.MaxLimit, q.Limit)
-	case q.Limit <= 0:
-		return invocation.DefaultLimit, nil
-	}
-	return q.Limit, nil
 }
 
 // inUTC returns r with every time in UTC, without touching the caller's

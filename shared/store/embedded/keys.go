@@ -6,35 +6,20 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"time"
 
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/fiso-dev/fiso/shared/apikey"
 	"github.com/fiso-dev/fiso/shared/fault"
+	"github.com/fiso-dev/fiso/shared/store"
 )
-
-// storedKey is apikey.Key as stored: the domain type leaves its hash out of
-// JSON so that it never reaches an API response, but the store must keep it.
-type storedKey struct {
-	ID        string      `json:"id"`
-	Hash      string      `json:"hash"`
-	Name      string      `json:"name"`
-	Role      apikey.Role `json:"role"`
-	Team      string      `json:"team,omitempty"`
-	CreatedAt time.Time   `json:"created_at"`
-}
-
-func (k storedKey) key() apikey.Key {
-	return apikey.Key{ID: k.ID, Hash: k.Hash, Name: k.Name, Role: k.Role, Team: k.Team, CreatedAt: k.CreatedAt}
-}
 
 // PutKey implements store.Keys.
 func (s *Store) PutKey(ctx context.Context, k apikey.Key) error {
-	if err := checkName("hash", k.Hash); err != nil {
+	if err := store.CheckKeyPart("hash", k.Hash); err != nil {
 		return fmt.Errorf("put api key %q: %w", k.ID, err)
 	}
-	sk := storedKey{ID: k.ID, Hash: k.Hash, Name: k.Name, Role: k.Role, Team: k.Team, CreatedAt: k.CreatedAt.UTC()}
+	sk := store.StoreKey(k)
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		if tx.Bucket([]byte(bucketKeys)).Get([]byte(k.Hash)) != nil {
 			return fault.Conflict("API key %q is already stored", k.ID)
@@ -49,11 +34,11 @@ func (s *Store) PutKey(ctx context.Context, k apikey.Key) error {
 
 // KeyByHash implements store.Keys.
 func (s *Store) KeyByHash(ctx context.Context, hash string) (apikey.Key, error) {
-	var k storedKey
+	var k store.StoredKey
 	err := s.db.View(func(tx *bolt.Tx) error {
 		var found bool
 		var err error
-		k, found, err = getJSON[storedKey](tx, bucketKeys, hash)
+		k, found, err = getJSON[store.StoredKey](tx, bucketKeys, hash)
 		if err == nil && !found {
 			err = fault.NotFound("no API key has this hash")
 		}
@@ -62,18 +47,18 @@ func (s *Store) KeyByHash(ctx context.Context, hash string) (apikey.Key, error) 
 	if err != nil {
 		return apikey.Key{}, fmt.Errorf("get api key by hash: %w", err)
 	}
-	return k.key(), nil
+	return k.Key(), nil
 }
 
 // ListKeys implements store.Keys.
 func (s *Store) ListKeys(ctx context.Context) ([]apikey.Key, error) {
-	stored, err := list[storedKey](s.db, bucketKeys)
+	stored, err := list[store.StoredKey](s.db, bucketKeys)
 	if err != nil {
 		return nil, fmt.Errorf("list api keys: %w", err)
 	}
 	keys := make([]apikey.Key, len(stored))
 	for i, k := range stored {
-		keys[i] = k.key()
+		keys[i] = k.Key()
 	}
 	slices.SortFunc(keys, func(a, b apikey.Key) int { return strings.Compare(a.ID, b.ID) })
 	return keys, nil
@@ -86,7 +71,7 @@ func (s *Store) DeleteKey(ctx context.Context, id string) error {
 		b := tx.Bucket([]byte(bucketKeys))
 		var hashes [][]byte
 		err := b.ForEach(func(hash, v []byte) error {
-			var k storedKey
+			var k store.StoredKey
 			if err := json.Unmarshal(v, &k); err != nil {
 				return fmt.Errorf("decode api key: %w", err)
 			}

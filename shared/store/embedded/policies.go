@@ -10,6 +10,7 @@ import (
 	"github.com/fiso-dev/fiso/shared/catalog"
 	"github.com/fiso-dev/fiso/shared/fault"
 	"github.com/fiso-dev/fiso/shared/policy"
+	"github.com/fiso-dev/fiso/shared/store"
 )
 
 // GetPolicy implements store.Policies.
@@ -37,7 +38,7 @@ func (s *Store) ListPolicies(ctx context.Context) ([]policy.Policy, error) {
 
 // PutPolicy implements store.Policies.
 func (s *Store) PutPolicy(ctx context.Context, p policy.Policy, expect int64) (policy.Policy, bool, error) {
-	if err := checkName("name", p.Name); err != nil {
+	if err := store.CheckKeyPart("name", p.Name); err != nil {
 		return policy.Policy{}, false, fmt.Errorf("put policy: %w", err)
 	}
 	var created bool
@@ -46,7 +47,7 @@ func (s *Store) PutPolicy(ctx context.Context, p policy.Policy, expect int64) (p
 		if err != nil {
 			return err
 		}
-		if err := checkVersion("policy", p.Name, found, old.Version, expect); err != nil {
+		if err := store.CheckVersion("policy", p.Name, found, old.Version, expect); err != nil {
 			return err
 		}
 		if old.IsActive && old.Function != p.Function {
@@ -82,7 +83,7 @@ func (s *Store) DeletePolicy(ctx context.Context, name string, expect int64) err
 		if p.IsActive {
 			return fault.Conflict("policy %q is active; activate another policy or deactivate it before deleting it", name)
 		}
-		if err := checkVersion("policy", name, true, p.Version, expect); err != nil {
+		if err := store.CheckVersion("policy", name, true, p.Version, expect); err != nil {
 			return err
 		}
 		return tx.Bucket([]byte(bucketPolicies)).Delete([]byte(name))
@@ -194,7 +195,7 @@ func (s *Store) DefaultFunction(ctx context.Context) (string, error) {
 func mustGetPolicy(tx *bolt.Tx, name string) (policy.Policy, error) {
 	p, found, err := getJSON[policy.Policy](tx, bucketPolicies, name)
 	if err == nil && !found {
-		err = notFound("policy", name)
+		err = store.NotFound("policy", name)
 	}
 	return p, err
 }

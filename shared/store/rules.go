@@ -1,0 +1,82 @@
+package store
+
+import (
+	"strings"
+	"time"
+
+	"github.com/fiso-dev/fiso/shared/apikey"
+	"github.com/fiso-dev/fiso/shared/fault"
+	"github.com/fiso-dev/fiso/shared/invocation"
+)
+
+// The rules and sentences below are shared by every implementation, so that
+// API users read the same words whichever store runs.
+
+// CheckVersion applies the expected-version rule of AnyVersion to a stored
+// item (found, at version stored).
+func CheckVersion(kind, name string, found bool, stored, expect int64) error {
+	switch {
+	case expect == AnyVersion:
+		return nil
+	case !found:
+		return fault.Conflict("%s %q does not exist, so it is not at version %d; create it without an expected version", kind, name, expect)
+	case stored != expect:
+		return fault.Conflict("%s %q was changed by another writer: stored version %d, expected %d; read it again and retry", kind, name, stored, expect)
+	}
+	return nil
+}
+
+// NotFound is the error for a missing item.
+func NotFound(kind, name string) error {
+	return fault.NotFound("%s %q does not exist", kind, name)
+}
+
+// CheckKeyPart rejects values a store cannot key on. Domain validation
+// (length, characters) happens before the store; this only guards the key
+// layout: no empty parts (DynamoDB refuses them) and no NUL (the embedded
+// store's separator).
+func CheckKeyPart(field, value string) error {
+	switch {
+	case value == "":
+		return fault.Invalid(field, "is required")
+	case strings.ContainsRune(value, 0):
+		return fault.Invalid(field, "must not contain NUL characters")
+	}
+	return nil
+}
+
+// PageSize returns the page size of q, or why q cannot be answered.
+func PageSize(q invocation.Query) (int, error) {
+	switch {
+	case q.Since.IsZero():
+		return 0, fault.Invalid("since", "is required")
+	case q.Until.IsZero():
+		return 0, fault.Invalid("until", "is required")
+	case q.Limit > invocation.MaxLimit:
+		return 0, fault.Invalid("limit", "must be at most %d, got %d", invocation.MaxLimit, q.Limit)
+	case q.Limit <= 0:
+		return invocation.DefaultLimit, nil
+	}
+	return q.Limit, nil
+}
+
+// StoredKey is an API key as stored: the domain type leaves its hash out of
+// JSON so that it never reaches an API response, but a store must keep it.
+type StoredKey struct {
+	ID        string      `json:"id"`
+	Hash      string      `json:"hash"`
+	Name      string      `json:"name"`
+	Role      apikey.Role `json:"role"`
+	Team      string      `json:"team,omitempty"`
+	CreatedAt time.Time   `json:"created_at"`
+}
+
+// StoreKey returns the stored form of k.
+func StoreKey(k apikey.Key) StoredKey {
+	return StoredKey{ID: k.ID, Hash: k.Hash, Name: k.Name, Role: k.Role, Team: k.Team, CreatedAt: k.CreatedAt.UTC()}
+}
+
+// Key returns the domain form.
+func (k StoredKey) Key() apikey.Key {
+	return apikey.Key{ID: k.ID, Hash: k.Hash, Name: k.Name, Role: k.Role, Team: k.Team, CreatedAt: k.CreatedAt}
+}
