@@ -37,7 +37,7 @@ import (
 const (
 	sampleFunction   = "sample"
 	seedPolicy       = "default-cost-saver"
-	devAzureKeyEnv   = "FISO_DEV_AZURE_FUNCTION_KEY"
+	devAzureKeyEnv   = "FISO_SECRET_DEV_AZURE_FUNCTION_KEY"
 	bootstrapKeyName = "fiso-dev-bootstrap"
 	operatorKeyName  = "fiso-dev-admin"
 )
@@ -74,7 +74,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 	// The control plane resolves the Azure deployment's credential_ref
-	// (env:FISO_DEV_AZURE_FUNCTION_KEY) from this process's environment.
+	// (env:FISO_SECRET_DEV_AZURE_FUNCTION_KEY) from this process's environment.
 	if err := os.Setenv(devAzureKeyEnv, azureKey); err != nil {
 		return fmt.Errorf("set %s: %w", devAzureKeyEnv, err)
 	}

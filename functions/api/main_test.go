@@ -50,7 +50,7 @@ var want = map[string]struct {
 func TestEventsThroughTheLambdaHandler(t *testing.T) {
 	ctx := context.Background()
 	clouds := devclouds.Start(t, "events-test-azure-function-key-0000")
-	t.Setenv("FISO_TEST_AZURE_KEY", clouds.AzureKey)
+	t.Setenv("FISO_SECRET_TEST_AZURE_KEY", clouds.AzureKey)
 	moto := testenv.Moto(t)
 	awsCfg := testenv.AWSConfig()
 	tables := dynamo.Tables{Config: "events-config", Invocations: "events-invocations"}
@@ -129,7 +129,7 @@ func seed(t *testing.T, st store.Store, clouds *devclouds.Clouds) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := devclouds.Function("sample", clouds.URLs(), "FISO_TEST_AZURE_KEY")
+	f := devclouds.Function("sample", clouds.URLs(), "FISO_SECRET_TEST_AZURE_KEY")
 	f.UpdatedAt = now
 	p := policy.Policy{Name: "default-cost-saver", Function: "sample", Strategy: policy.Static, DefaultProvider: catalog.AWS, UpdatedAt: now}
 	for _, step := range []func() error{

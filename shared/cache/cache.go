@@ -5,6 +5,8 @@
 package cache
 
 import (
+	"context"
+	"fmt"
 	"sync"
 	"time"
 
@@ -42,11 +44,18 @@ func New[V any](ttl time.Duration, max int, now func() time.Time) *TTL[V] {
 	return &TTL[V]{ttl: ttl, max: max, now: now, items: map[string]entry[V]{}}
 }
 
-// Get returns the cached value for key, or calls load once for all concurrent
-// callers and caches a successful result. Errors are not cached.
-func (c *TTL[V]) Get(key string, load func() (V, error)) (V, error) {
+// LoadTimeout bounds one shared load.
+const LoadTimeout = 10 * time.Second
+
+// Get returns the cached value for key, or calls load once for all
+// concurrent callers and caches a successful result. Errors are not cached.
+// The shared load runs on a context detached from any one caller's (so one
+// caller hanging up cannot fail the others) and bounded by LoadTimeout; each
+// caller stops waiting at its own deadline.
+func (c *TTL[V]) Get(ctx context.Context, key string, load func(context.Context) (V, error)) (V, error) {
+	var zero V
 	if c.ttl <= 0 {
-		return load()
+		return load(ctx)
 	}
 	c.mu.RLock()
 	e, ok := c.items[key]
@@ -54,11 +63,13 @@ func (c *TTL[V]) Get(key string, load func() (V, error)) (V, error) {
 	if ok && c.now().Before(e.expires) {
 		return e.v, nil
 	}
-	v, err, _ := c.group.Do(key, func() (any, error) {
+	ch := c.group.DoChan(key, func() (any, error) {
 		c.mu.RLock()
 		gen := c.gen
 		c.mu.RUnlock()
-		v, err := load()
+		lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), LoadTimeout)
+		defer cancel()
+		v, err := load(lctx)
 		if err != nil {
 			return v, err
 		}
@@ -69,11 +80,15 @@ func (c *TTL[V]) Get(key string, load func() (V, error)) (V, error) {
 		c.mu.Unlock()
 		return v, nil
 	})
-	if err != nil {
-		var zero V
-		return zero, err
+	select {
+	case res := <-ch:
+		if res.Err != nil {
+			return zero, res.Err
+		}
+		return res.Val.(V), nil
+	case <-ctx.Done():
+		return zero, fmt.Errorf("wait for a shared load: %w", ctx.Err())
 	}
-	return v.(V), nil
 }
 
 // put stores v; the caller holds mu. When full it drops expired entries, and

@@ -1,6 +1,7 @@
 package cache
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"sync"
@@ -21,8 +22,8 @@ func (c *clock) add(d time.Duration) {
 	c.mu.Unlock()
 }
 
-func counter(loads *atomic.Int32, v string) func() (string, error) {
-	return func() (string, error) { loads.Add(1); return v, nil }
+func counter(loads *atomic.Int32, v string) func(context.Context) (string, error) {
+	return func(context.Context) (string, error) { loads.Add(1); return v, nil }
 }
 
 func TestTTL(t *testing.T) {
@@ -44,7 +45,7 @@ func TestTTL(t *testing.T) {
 			c := New[string](tc.ttl, 10, clk.now)
 			var loads atomic.Int32
 			for i := 0; i < 2; i++ {
-				v, err := c.Get("k", counter(&loads, "v"))
+				v, err := c.Get(ctx, "k", counter(&loads, "v"))
 				if err != nil || v != "v" {
 					t.Fatalf("Get = %q, %v; want v, nil", v, err)
 				}
@@ -62,11 +63,11 @@ func TestTTL(t *testing.T) {
 func TestErrorsAreNotCached(t *testing.T) {
 	c := New[string](time.Minute, 10, nil)
 	boom := errors.New("boom")
-	if _, err := c.Get("k", func() (string, error) { return "", boom }); !errors.Is(err, boom) {
+	if _, err := c.Get(ctx, "k", func(context.Context) (string, error) { return "", boom }); !errors.Is(err, boom) {
 		t.Fatalf("err = %v, want boom", err)
 	}
 	var loads atomic.Int32
-	if v, _ := c.Get("k", counter(&loads, "ok")); v != "ok" || loads.Load() != 1 {
+	if v, _ := c.Get(ctx, "k", counter(&loads, "ok")); v != "ok" || loads.Load() != 1 {
 		t.Errorf("after an error: got %q with %d loads, want ok with 1", v, loads.Load())
 	}
 }
@@ -80,7 +81,7 @@ func TestConcurrentMissesLoadOnce(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_, _ = c.Get("k", func() (string, error) { loads.Add(1); <-release; return "v", nil })
+			_, _ = c.Get(ctx, "k", func(context.Context) (string, error) { loads.Add(1); <-release; return "v", nil })
 		}()
 	}
 	time.Sleep(20 * time.Millisecond)
@@ -94,7 +95,7 @@ func TestConcurrentMissesLoadOnce(t *testing.T) {
 func TestBounded(t *testing.T) {
 	c := New[int](time.Minute, 5, nil)
 	for i := 0; i < 100; i++ {
-		_, _ = c.Get(fmt.Sprint(i), func() (int, error) { return i, nil })
+		_, _ = c.Get(ctx, fmt.Sprint(i), func(context.Context) (int, error) { return i, nil })
 	}
 	if n := c.Len(); n > 5 {
 		t.Errorf("Len = %d, want at most 5", n)
@@ -103,12 +104,43 @@ func TestBounded(t *testing.T) {
 
 func TestInvalidationDuringLoadWins(t *testing.T) {
 	c := New[string](time.Minute, 10, nil)
-	_, _ = c.Get("k", func() (string, error) {
+	_, _ = c.Get(ctx, "k", func(context.Context) (string, error) {
 		c.Forget("k") // a write lands while the old value is being read
 		return "stale", nil
 	})
 	var loads atomic.Int32
-	if v, _ := c.Get("k", counter(&loads, "fresh")); v != "fresh" {
+	if v, _ := c.Get(ctx, "k", counter(&loads, "fresh")); v != "fresh" {
 		t.Errorf("Get after invalidation = %q, want fresh", v)
+	}
+}
+
+var ctx = context.Background()
+
+// One caller hanging up must not fail the others waiting on the same load.
+func TestACancelledCallerDoesNotFailTheOthers(t *testing.T) {
+	c := New[string](time.Minute, 10, nil)
+	release := make(chan struct{})
+	load := func(lctx context.Context) (string, error) {
+		select {
+		case <-release:
+			return "v", nil
+		case <-lctx.Done():
+			return "", lctx.Err()
+		}
+	}
+	first, cancel := context.WithCancel(context.Background())
+	firstErr := make(chan error, 1)
+	go func() { _, err := c.Get(first, "k", load); firstErr <- err }()
+	time.Sleep(10 * time.Millisecond)
+	second := make(chan string, 1)
+	go func() { v, _ := c.Get(context.Background(), "k", load); second <- v }()
+	time.Sleep(10 * time.Millisecond)
+	cancel()
+	if err := <-firstErr; !errors.Is(err, context.Canceled) {
+		t.Errorf("the cancelled caller got %v, want context.Canceled", err)
+	}
+	close(release)
+	if v := <-second; v != "v" {
+		t.Errorf("the other caller got %q, want the loaded value", v)
 	}
 }

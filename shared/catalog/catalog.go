@@ -240,16 +240,55 @@ func checkTarget(d Deployment) string {
 }
 
 func checkCredentialRef(d Deployment) string {
-	ref := d.CredentialRef
 	switch {
-	case ref == "":
+	case d.CredentialRef == "":
 		return ""
 	case d.Provider == AWS:
 		return "aws deployments are invoked with the control plane's own IAM role; leave credential_ref empty"
-	case envRefRE.MatchString(ref), secretsRefRE.MatchString(ref):
+	}
+	return CredentialRefProblem(d.CredentialRef)
+}
+
+// Credential references may only name secrets kept for FISO's deployments:
+// environment variables starting with CredentialEnvPrefix and Secrets
+// Manager secrets whose names start with CredentialSecretPrefix. Otherwise
+// an admin key could point a deployment at any secret the control plane can
+// read (the AWS credentials in its own environment, say) and have FISO send
+// it to a URL of the admin's choosing.
+const (
+	CredentialEnvPrefix    = "FISO_SECRET_"
+	CredentialSecretPrefix = "fiso/"
+)
+
+// CredentialRefProblem says what is wrong with a credential reference, or ""
+// when it is acceptable. The secret resolver applies the same rule.
+func CredentialRefProblem(ref string) string {
+	switch {
+	case envRefRE.MatchString(ref):
+		if !strings.HasPrefix(ref, "env:"+CredentialEnvPrefix) {
+			return "environment variables for credentials must be named " + CredentialEnvPrefix + "*"
+		}
+		return ""
+	case secretsRefRE.MatchString(ref):
+		if !strings.HasPrefix(secretName(strings.TrimPrefix(ref, "secretsmanager:")), CredentialSecretPrefix) {
+			return "Secrets Manager secrets for credentials must be named " + CredentialSecretPrefix + "*"
+		}
 		return ""
 	}
-	return "must be env:VARIABLE or secretsmanager:SECRET-ID (the reference, never the secret itself)"
+	return "must be env:" + CredentialEnvPrefix + "NAME or secretsmanager:" + CredentialSecretPrefix + "NAME (the reference, never the secret itself)"
+}
+
+// secretName is the name part of a Secrets Manager secret ID, which is a
+// name or an ARN (arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME-SUFFIX).
+func secretName(id string) string {
+	if !strings.HasPrefix(id, "arn:") {
+		return id
+	}
+	parts := strings.SplitN(id, ":", 7)
+	if len(parts) != 7 || parts[2] != "secretsmanager" || parts[5] != "secret" {
+		return ""
+	}
+	return parts[6]
 }
 
 // IsLoopback reports whether host names this machine, the only place FISO

@@ -14,7 +14,7 @@ func valid() Function {
 		Deployments: []Deployment{
 			{Provider: AWS, Region: "us-east-1", Target: "arn:aws:lambda:us-east-1:123456789012:function:fiso-sample", MemoryMB: 128, Arch: ARM64},
 			{Provider: Azure, Region: "eastus", Target: "https://fiso-sample.azurewebsites.net/api/sample", CredentialRef: "secretsmanager:fiso/azure-key"},
-			{Provider: GCP, Region: "us-central1", Target: "https://us-central1-p.cloudfunctions.net/fiso-sample", CredentialRef: "env:GCP_SA_JSON"},
+			{Provider: GCP, Region: "us-central1", Target: "https://us-central1-p.cloudfunctions.net/fiso-sample", CredentialRef: "env:FISO_SECRET_GCP_SA_JSON"},
 		},
 	}
 }
@@ -58,6 +58,14 @@ func TestValidate(t *testing.T) {
 		{"arch", func(f *Function) { f.Deployments[0].Arch = "sparc" }, []string{"deployments[0].arch"}},
 		{"credential ref for aws", func(f *Function) { f.Deployments[0].CredentialRef = "env:X" }, []string{"deployments[0].credential_ref"}},
 		{"raw secret as ref", func(f *Function) { f.Deployments[1].CredentialRef = "abc123secret" }, []string{"deployments[1].credential_ref"}},
+		{"secret ARN under fiso/", func(f *Function) {
+			f.Deployments[1].CredentialRef = "secretsmanager:arn:aws:secretsmanager:us-east-1:123456789012:secret:fiso/azure-key-AbCdEf"
+		}, nil},
+		{"env outside the prefix", func(f *Function) { f.Deployments[2].CredentialRef = "env:AWS_SECRET_ACCESS_KEY" }, []string{"deployments[2].credential_ref"}},
+		{"secret outside the prefix", func(f *Function) { f.Deployments[1].CredentialRef = "secretsmanager:prod/db-password" }, []string{"deployments[1].credential_ref"}},
+		{"secret ARN outside the prefix", func(f *Function) {
+			f.Deployments[1].CredentialRef = "secretsmanager:arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/db-AbCdEf"
+		}, []string{"deployments[1].credential_ref"}},
 		{"duplicate ids", func(f *Function) {
 			f.Deployments = append(f.Deployments, f.Deployments[0])
 			f.Deployments[3].Target = "other"

@@ -37,8 +37,14 @@ const (
 	Timeout Kind = "timeout"
 	// Unreachable: no connection (refused, DNS, TLS).
 	Unreachable Kind = "unreachable"
-	// FunctionError: the function ran and failed (Lambda FunctionError, HTTP 5xx).
+	// FunctionError: the function ran and failed (Lambda FunctionError, HTTP
+	// 500 and other 5xx but those of Unavailable).
 	FunctionError Kind = "function_error"
+	// Unavailable: the platform's front end answered that the function cannot
+	// be reached (HTTP 502, 503, 504; Lambda service errors).
+	Unavailable Kind = "unavailable"
+	// Canceled: the caller went away; it says nothing about the target.
+	Canceled Kind = "canceled"
 	// Rejected: the platform refused FISO's call (401, 403, 404 ...): a
 	// configuration problem on FISO's side or the target's.
 	Rejected Kind = "rejected"
@@ -77,6 +83,9 @@ func Classify(err error, detail string) *Error {
 	if errors.As(err, &ce) {
 		return ce
 	}
+	if errors.Is(err, context.Canceled) {
+		return &Error{Kind: Canceled, Detail: detail + ": canceled", Err: err}
+	}
 	var ne net.Error
 	if errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()) {
 		return &Error{Kind: Timeout, Detail: detail + ": no answer before the attempt's deadline", Err: err}
@@ -91,7 +100,10 @@ func KindOf(err error) Kind {
 	if errors.As(err, &ce) {
 		return ce.Kind
 	}
-	if errors.Is(err, context.DeadlineExceeded) {
+	switch {
+	case errors.Is(err, context.Canceled):
+		return Canceled
+	case errors.Is(err, context.DeadlineExceeded):
 		return Timeout
 	}
 	return Unreachable

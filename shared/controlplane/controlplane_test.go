@@ -32,7 +32,7 @@ func TestMain(m *testing.M) { os.Exit(testenv.Main(m)) }
 
 const (
 	adminKey    = "fiso_controlplane_test_admin_key_000000"
-	azureKeyEnv = "FISO_TEST_AZURE_FUNCTION_KEY"
+	azureKeyEnv = "FISO_SECRET_TEST_AZURE_FUNCTION_KEY"
 )
 
 // stack is a control plane wired to the three local clouds, as fiso dev and

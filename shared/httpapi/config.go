@@ -3,6 +3,7 @@ package httpapi
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -245,8 +246,10 @@ func (s *Server) activatePolicy(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	// The function may have changed since the policy was written.
-	if err := s.routable(r, p); err != nil {
+	if err := s.routable(r, p); errors.Is(err, fault.ErrInvalid) {
 		return fault.Conflict("policy %q cannot route function %q as it is now: %s", p.Name, p.Function, err.Error())
+	} else if err != nil {
+		return err
 	}
 	p, err = s.store.ActivatePolicy(r.Context(), name, s.opts.Now().UTC())
 	if err != nil {

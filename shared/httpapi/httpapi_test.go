@@ -82,7 +82,7 @@ const sampleFunction = `{
   "deployments": [
     {"provider": "aws", "region": "us-east-1", "target": "arn:aws:lambda:us-east-1:123456789012:function:fiso-sample"},
     {"provider": "gcp", "region": "us-central1", "target": "https://us-central1-p.cloudfunctions.net/fiso-sample"},
-    {"provider": "azure", "region": "eastus", "target": "https://fiso-sample.azurewebsites.net/api/sample", "credential_ref": "env:AZ_KEY"}
+    {"provider": "azure", "region": "eastus", "target": "https://fiso-sample.azurewebsites.net/api/sample", "credential_ref": "env:FISO_SECRET_AZ_KEY"}
   ]
 }`
 
@@ -128,6 +128,7 @@ type problem struct {
 	Errors                        []struct{ Field, Reason string }
 	Attempts                      []struct {
 		Provider, Outcome, Error string
+		ErrorKind                string `json:"error_kind"`
 	}
 }
 
@@ -345,22 +346,30 @@ func TestAllDownListsEveryAttempt(t *testing.T) {
 	for _, id := range []string{"aws-us-east-1", "gcp-us-central1", "azure-eastus"} {
 		e.inv.down[id] = true
 	}
-	w := e.do(request{method: "POST", path: "/v1/functions/sample/invoke", key: invokerKey, body: `{}`})
-	if w.Code != http.StatusBadGateway {
-		t.Fatalf("status = %d, want 502", w.Code)
-	}
-	p := decodeProblem(t, w)
-	// The policy's failover list names gcp only, so azure is never tried.
-	if len(p.Attempts) != 2 || p.Attempts[0].Provider != "aws" || p.Attempts[1].Provider != "gcp" {
-		t.Errorf("attempts = %+v, want aws then gcp", p.Attempts)
-	}
-	for _, a := range p.Attempts {
-		if a.Outcome != "error" || !strings.Contains(a.Error, "connection refused") {
-			t.Errorf("attempt %+v lacks its error", a)
+	for _, tc := range []struct {
+		key       string
+		wantWords bool
+	}{{invokerKey, false}, {adminKey, true}} {
+		w := e.do(request{method: "POST", path: "/v1/functions/sample/invoke", key: tc.key, body: `{}`})
+		if w.Code != http.StatusBadGateway {
+			t.Fatalf("status = %d, want 502", w.Code)
 		}
-	}
-	if w.Header().Get(httpapi.HeaderInvocationID) == "" {
-		t.Error("502 without X-Fiso-Invocation-Id")
+		p := decodeProblem(t, w)
+		// The policy's failover list names gcp only, so azure is never tried.
+		if len(p.Attempts) != 2 || p.Attempts[0].Provider != "aws" || p.Attempts[1].Provider != "gcp" {
+			t.Errorf("attempts = %+v, want aws then gcp", p.Attempts)
+		}
+		for _, a := range p.Attempts {
+			if a.Outcome != "error" || a.ErrorKind != "unreachable" {
+				t.Errorf("attempt %+v lacks its outcome or kind", a)
+			}
+			if got := strings.Contains(a.Error, "connection refused"); got != tc.wantWords {
+				t.Errorf("key role admin=%v: attempt error %q shown=%v", tc.wantWords, a.Error, got)
+			}
+		}
+		if w.Header().Get(httpapi.HeaderInvocationID) == "" {
+			t.Error("502 without X-Fiso-Invocation-Id")
+		}
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/fiso-dev/fiso/shared/apikey"
 	"github.com/fiso-dev/fiso/shared/fault"
 	"github.com/fiso-dev/fiso/shared/invocation"
 	"github.com/fiso-dev/fiso/shared/orchestrator"
@@ -90,7 +91,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		}
 		p = newProblem(r, status, detail)
 		p.InvocationID = afe.Record.ID
-		p.Attempts = afe.Record.Attempts
+		p.Attempts = attemptsFor(caller(r.Context()), afe.Record.Attempts)
 		w.Header().Set(HeaderInvocationID, afe.Record.ID)
 	case errors.As(err, &mbe):
 		p = newProblem(r, http.StatusRequestEntityTooLarge, "the request body is over "+strconv.FormatInt(mbe.Limit, 10)+" bytes (AWS Lambda's synchronous payload limit)")
@@ -130,4 +131,19 @@ func writeProblem(w http.ResponseWriter, p *Problem) {
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(p.Status)
 	_ = json.NewEncoder(w).Encode(p)
+}
+
+// attemptsFor shows an admin every attempt's error in full; an invoker sees
+// the provider, outcome, status and error kind, not the words, which can name
+// internal endpoints, roles and variables.
+func attemptsFor(k apikey.Key, as []invocation.Attempt) []invocation.Attempt {
+	if k.Role == apikey.Admin {
+		return as
+	}
+	out := make([]invocation.Attempt, len(as))
+	for i, a := range as {
+		a.Error = ""
+		out[i] = a
+	}
+	return out
 }

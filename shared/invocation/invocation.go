@@ -95,9 +95,15 @@ type Attempt struct {
 	DurationMs   float64          `json:"duration_ms"`
 	Outcome      Outcome          `json:"outcome"`
 	// StatusCode is the upstream HTTP status, when there was one.
-	StatusCode int    `json:"status_code,omitempty"`
-	Error      string `json:"error,omitempty"`
-	ColdStart  *bool  `json:"cold_start,omitempty"`
+	StatusCode int `json:"status_code,omitempty"`
+	// ErrorKind classifies a failure (timeout, unreachable, function_error,
+	// rejected, throttled, unavailable, too_large, credentials, canceled,
+	// circuit_open, no_invoker); Error says it in words.
+	ErrorKind string `json:"error_kind,omitempty"`
+	Error     string `json:"error,omitempty"`
+	ColdStart *bool  `json:"cold_start,omitempty"`
+	// RequestID is the provider's ID of the call, when it gives one.
+	RequestID string `json:"request_id,omitempty"`
 }
 
 // Weekday returns t's day of week with Monday as 0.

@@ -147,7 +147,7 @@ func (s *Service) Invoke(ctx context.Context, call Call) (Result, error) {
 		Function: fn, Policy: pol, Now: start, UserRegion: call.UserRegion, PayloadBytes: len(call.Payload),
 	})
 	if err != nil {
-		return Result{}, fault.Conflict("cannot route %q: %v", fn.Name, err)
+		return Result{}, fault.Conflict("cannot route %q: %s", fn.Name, err.Error())
 	}
 	if len(plan.Order) == 0 {
 		return Result{}, fault.Conflict("policy %q leaves no deployment of function %q to try; check its default_provider and failover list", plan.Decision.Policy, fn.Name)
@@ -227,49 +227,63 @@ func (s *Service) resolve(ctx context.Context, name string) (catalog.Function, *
 }
 
 // attempt tries the deployments in order. Deployments whose circuit is open
-// are skipped on the first pass and tried on a second pass only if nothing
-// else answered, so a breaker can reorder but never turn a partial outage
-// into a total one.
+// (or half-open and busy with its trial call) are skipped on the first pass
+// and tried on a second pass only if nothing else answered, so a breaker can
+// reorder but never turn a partial outage into a total one.
 func (s *Service) attempt(ctx context.Context, order []catalog.Deployment, payload []byte, rec *invocation.Record) (cloud.Response, bool) {
 	var skipped []catalog.Deployment
 	for _, d := range order {
 		if ctx.Err() != nil {
 			return cloud.Response{}, false
 		}
-		cb := s.breaker(d)
-		if cb.State() == gobreaker.StateOpen {
-			skipped = append(skipped, d)
-			rec.Attempts = append(rec.Attempts, invocation.Attempt{
-				DeploymentID: d.ID, Provider: d.Provider, Region: d.Region, StartedAt: s.opts.Now().UTC(),
-				Outcome: invocation.Skipped, Error: "circuit open after repeated failures; tried last",
-			})
-			continue
-		}
-		if resp, ok := s.try(ctx, d, cb, payload, rec); ok {
+		resp, res := s.try(ctx, d, s.breaker(d), payload, rec)
+		switch res {
+		case answered:
 			return resp, true
+		case circuitOpen:
+			skipped = append(skipped, d)
 		}
 	}
 	for _, d := range skipped {
 		if ctx.Err() != nil {
 			return cloud.Response{}, false
 		}
-		if resp, ok := s.try(ctx, d, nil, payload, rec); ok {
+		if resp, res := s.try(ctx, d, nil, payload, rec); res == answered {
 			return resp, true
 		}
 	}
 	return cloud.Response{}, false
 }
 
-// try makes one attempt, through the breaker when cb is not nil.
-func (s *Service) try(ctx context.Context, d catalog.Deployment, cb *gobreaker.CircuitBreaker[cloud.Response], payload []byte, rec *invocation.Record) (cloud.Response, bool) {
-	a := invocation.Attempt{DeploymentID: d.ID, Provider: d.Provider, Region: d.Region}
+type tryResult int
+
+const (
+	answered tryResult = iota
+	failed
+	circuitOpen
+)
+
+// Error kinds of attempts that never reached a cloud adapter.
+const (
+	kindCircuitOpen = "circuit_open"
+	kindNoInvoker   = "no_invoker"
+)
+
+// try makes one attempt, through the breaker when cb is not nil, and
+// records it.
+func (s *Service) try(ctx context.Context, d catalog.Deployment, cb *gobreaker.CircuitBreaker[cloud.Response], payload []byte, rec *invocation.Record) (cloud.Response, tryResult) {
+	a := invocation.Attempt{DeploymentID: d.ID, Provider: d.Provider, Region: d.Region, StartedAt: s.opts.Now().UTC()}
 	inv, ok := s.invokers[d.Provider]
 	if !ok {
-		a.StartedAt = s.opts.Now().UTC()
-		a.Outcome = invocation.Failed
+		a.Outcome, a.ErrorKind = invocation.Failed, kindNoInvoker
 		a.Error = "this control plane has no " + string(d.Provider) + " invoker configured"
 		rec.Attempts = append(rec.Attempts, a)
-		return cloud.Response{}, false
+		return cloud.Response{}, failed
+	}
+	if cb != nil && cb.State() == gobreaker.StateOpen {
+		a.Outcome, a.ErrorKind, a.Error = invocation.Skipped, kindCircuitOpen, "circuit open after repeated failures; tried last"
+		rec.Attempts = append(rec.Attempts, a)
+		return cloud.Response{}, circuitOpen
 	}
 	actx, cancel := context.WithTimeout(ctx, s.opts.AttemptTimeout)
 	defer cancel()
@@ -282,33 +296,39 @@ func (s *Service) try(ctx context.Context, d catalog.Deployment, cb *gobreaker.C
 	} else {
 		resp, err = call()
 	}
+	if errors.Is(err, gobreaker.ErrOpenState) || errors.Is(err, gobreaker.ErrTooManyRequests) {
+		a.Outcome, a.ErrorKind, a.Error = invocation.Skipped, kindCircuitOpen, "circuit open after repeated failures; tried last"
+		rec.Attempts = append(rec.Attempts, a)
+		return cloud.Response{}, circuitOpen
+	}
 	a.StartedAt = t0.UTC()
 	a.DurationMs = ms(s.opts.Now().Sub(t0))
+	a.StatusCode, a.ColdStart, a.RequestID = resp.StatusCode, resp.ColdStart, resp.RequestID
 	rec.ExecutionTimeMs = a.DurationMs
 	rec.Provider, rec.Region, rec.DeploymentID = d.Provider, d.Region, d.ID
 	if err == nil {
-		a.Outcome, a.StatusCode, a.ColdStart = invocation.OK, resp.StatusCode, resp.ColdStart
+		a.Outcome = invocation.OK
 		rec.Attempts = append(rec.Attempts, a)
-		return resp, true
+		return resp, answered
 	}
-	a.ColdStart = resp.ColdStart // the platform may have answered a failed attempt
+	kind := cloud.KindOf(err)
+	if ctx.Err() != nil && !errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		kind = cloud.Canceled
+	}
+	a.Outcome, a.ErrorKind, a.Error = outcomeOf(kind), string(kind), err.Error()
 	var ce *cloud.Error
-	switch {
-	case ctx.Err() != nil && !errors.Is(ctx.Err(), context.DeadlineExceeded):
-		a.Outcome, a.Error = invocation.Failed, "the caller went away before the attempt finished"
-	case errors.As(err, &ce):
-		a.Outcome, a.Error, a.StatusCode = outcomeOf(ce.Kind), ce.Error(), ce.StatusCode
-	case errors.Is(err, gobreaker.ErrOpenState), errors.Is(err, gobreaker.ErrTooManyRequests):
-		a.Outcome, a.Error = invocation.Skipped, "circuit open after repeated failures"
-	default:
-		a.Outcome, a.Error = outcomeOf(cloud.KindOf(err)), err.Error()
+	if errors.As(err, &ce) && ce.StatusCode != 0 {
+		a.StatusCode = ce.StatusCode
+	}
+	if kind == cloud.Canceled {
+		a.Error = "the caller went away before the attempt finished"
 	}
 	rec.Attempts = append(rec.Attempts, a)
 	s.opts.Logger.LogAttrs(ctx, slog.LevelWarn, "attempt failed",
 		slog.String("invocation_id", rec.ID), slog.String("function", rec.FunctionName),
 		slog.String("deployment", d.ID), slog.String("provider", string(d.Provider)),
 		slog.String("outcome", string(a.Outcome)), slog.String("error", a.Error))
-	return cloud.Response{}, false
+	return cloud.Response{}, failed
 }
 
 func outcomeOf(k cloud.Kind) invocation.Outcome {
@@ -346,10 +366,10 @@ func (s *Service) breaker(d catalog.Deployment) *gobreaker.CircuitBreaker[cloud.
 		Timeout:     s.opts.BreakerCooldown,
 		ReadyToTrip: func(c gobreaker.Counts) bool { return c.ConsecutiveFailures >= failures },
 		// Only the platform's failures open a circuit; a function that
-		// answers with its own error is up.
-		IsSuccessful: func(err error) bool {
-			return err == nil || cloud.KindOf(err) == cloud.FunctionError || errors.Is(err, context.Canceled)
-		},
+		// answers with its own error is up, and a caller that went away says
+		// nothing about the target.
+		IsSuccessful: func(err error) bool { return err == nil || cloud.KindOf(err) == cloud.FunctionError },
+		IsExcluded:   func(err error) bool { return errors.Is(err, context.Canceled) },
 		OnStateChange: func(name string, from, to gobreaker.State) {
 			s.opts.Logger.Info("circuit state changed", slog.String("target", name),
 				slog.String("from", from.String()), slog.String("to", to.String()))

@@ -80,6 +80,12 @@ func (f *fakeInvoker) Invoke(ctx context.Context, d catalog.Deployment, payload 
 	return a(ctx)
 }
 
+func (f *fakeInvoker) count(id string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.calls[id]
+}
+
 func failWith(kind cloud.Kind) func(context.Context) (cloud.Response, error) {
 	return func(context.Context) (cloud.Response, error) {
 		return cloud.Response{}, &cloud.Error{Kind: kind, Detail: "scripted " + string(kind)}
@@ -363,6 +369,48 @@ func TestProviderWithoutInvoker(t *testing.T) {
 		t.Fatal(err)
 	}
 	if want := []string{"aws:error", "gcp:ok"}; !equal(outcomes(res.Record), want) {
+		t.Errorf("attempts = %v, want %v", outcomes(res.Record), want)
+	}
+}
+
+// While a half-open circuit's one trial call is in flight, other calls to
+// the same deployment are refused by the breaker; they must still be tried
+// (last), not turned into a 502 for a deployment that is up.
+func TestHalfOpenCircuitDoesNotFailConcurrentCalls(t *testing.T) {
+	fx := newFixture(t, Options{BreakerFailures: 1, BreakerCooldown: 30 * time.Millisecond})
+	p := fx.cfg.policies["saver"]
+	p.Failover = []catalog.Provider{catalog.AWS} // aws is the only deployment tried
+	fx.cfg.policies["saver"] = p
+	fx.inv.answers["aws"] = failWith(cloud.Unreachable)
+	if _, err := fx.svc.Invoke(context.Background(), Call{Function: "sample"}); err == nil {
+		t.Fatal("the failing call succeeded")
+	}
+	time.Sleep(40 * time.Millisecond) // open -> half-open
+	release := make(chan struct{})
+	fx.inv.answers["aws"] = func(context.Context) (cloud.Response, error) {
+		<-release
+		return cloud.Response{StatusCode: 200, Body: []byte(`{}`)}, nil
+	}
+	trial := make(chan error, 1)
+	go func() { _, err := fx.svc.Invoke(context.Background(), Call{Function: "sample"}); trial <- err }()
+	for fx.inv.count("aws") < 2 { // the trial call is in flight
+		time.Sleep(time.Millisecond)
+	}
+	second := make(chan Result, 1)
+	go func() {
+		res, err := fx.svc.Invoke(context.Background(), Call{Function: "sample"})
+		if err != nil {
+			t.Errorf("concurrent call during the trial: %v", err)
+		}
+		second <- res
+	}()
+	time.Sleep(20 * time.Millisecond)
+	close(release)
+	if err := <-trial; err != nil {
+		t.Fatalf("trial call: %v", err)
+	}
+	res := <-second
+	if want := []string{"aws:skipped", "aws:ok"}; !equal(outcomes(res.Record), want) {
 		t.Errorf("attempts = %v, want %v", outcomes(res.Record), want)
 	}
 }

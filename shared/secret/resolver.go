@@ -14,6 +14,7 @@ import (
 	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 	"golang.org/x/sync/singleflight"
 
+	"github.com/fiso-dev/fiso/shared/catalog"
 	"github.com/fiso-dev/fiso/shared/fault"
 )
 
@@ -128,6 +129,11 @@ func ParseRef(ref string) (scheme, name string, err error) {
 	scheme, name, ok := strings.Cut(ref, ":")
 	if !ok || name == "" || (scheme != SchemeEnv && scheme != SchemeSecretsManager) {
 		return "", "", fmt.Errorf("credential reference %q must be env:NAME or secretsmanager:ID: %w", shorten(ref), fault.ErrInvalid)
+	}
+	// The catalog refuses such references at write time; refusing them here
+	// too keeps a stored or hand-made deployment from reading other secrets.
+	if msg := catalog.CredentialRefProblem(ref); msg != "" {
+		return "", "", fmt.Errorf("credential reference %q: %s: %w", shorten(ref), msg, fault.ErrInvalid)
 	}
 	return scheme, name, nil
 }

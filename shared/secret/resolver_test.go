@@ -82,7 +82,7 @@ func createSecret(t *testing.T, sm *secretsmanager.Client, value string) string 
 func TestResolve(t *testing.T) {
 	sm := motoSM(t)
 	stored := createSecret(t, sm, "sm-secret-value")
-	env := map[string]string{"FISO_KEY": "env-secret-value", "FISO_EMPTY": ""}
+	env := map[string]string{"FISO_SECRET_KEY": "env-secret-value", "FISO_SECRET_EMPTY": "", "AWS_SECRET_ACCESS_KEY": "must-not-leak"}
 	lookup := func(k string) (string, bool) { v, ok := env[k]; return v, ok }
 	r := secret.NewResolver(sm, secret.WithLookupEnv(lookup))
 
@@ -92,9 +92,11 @@ func TestResolve(t *testing.T) {
 		want    string
 		wantErr error
 	}{
-		{"env", "env:FISO_KEY", "env-secret-value", nil},
-		{"env unset", "env:FISO_MISSING", "", fault.ErrNotFound},
-		{"env empty", "env:FISO_EMPTY", "", fault.ErrNotFound},
+		{"env", "env:FISO_SECRET_KEY", "env-secret-value", nil},
+		{"env unset", "env:FISO_SECRET_MISSING", "", fault.ErrNotFound},
+		{"env empty", "env:FISO_SECRET_EMPTY", "", fault.ErrNotFound},
+		{"env outside FISO_SECRET_", "env:AWS_SECRET_ACCESS_KEY", "", fault.ErrInvalid},
+		{"secret outside fiso/", "secretsmanager:prod/db-password", "", fault.ErrInvalid},
 		{"secretsmanager", "secretsmanager:" + stored, "sm-secret-value", nil},
 		{"secretsmanager missing", "secretsmanager:fiso/test/does-not-exist-" + rand.Text()[:8], "", fault.ErrNotFound},
 		{"no scheme", "FISO_KEY", "", fault.ErrInvalid},
@@ -126,7 +128,7 @@ func TestResolve(t *testing.T) {
 
 func TestResolveWithoutSecretsManager(t *testing.T) {
 	r := secret.NewResolver(nil)
-	_, err := r.Resolve(context.Background(), "secretsmanager:anything")
+	_, err := r.Resolve(context.Background(), "secretsmanager:fiso/anything")
 	if !errors.Is(err, fault.ErrNotFound) {
 		t.Fatalf("got %v, want a not-found error", err)
 	}

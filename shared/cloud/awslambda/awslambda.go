@@ -230,8 +230,8 @@ func classify(ctx context.Context, err error, what string) *cloud.Error {
 		e.Kind = cloud.Timeout
 	case status >= 500 || (status == 0 && api.ErrorFault() == smithy.FaultServer):
 		// Lambda could not run the function (ServiceException, KMS, ENI,
-		// EFS ... errors): the same verdict as another cloud's 5xx.
-		e.Kind = cloud.FunctionError
+		// EFS ... errors): the platform is failing, as another cloud's 502-504.
+		e.Kind = cloud.Unavailable
 	default:
 		// ResourceNotFound, AccessDenied, InvalidParameterValue, ... : FISO's
 		// call or configuration is wrong.

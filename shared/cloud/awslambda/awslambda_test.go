@@ -242,9 +242,9 @@ func TestInvokeServiceErrors(t *testing.T) {
 		{"access denied", 403, "AccessDeniedException", `{"Message":"User: arn:aws:sts::123456789012:assumed-role/fiso is not authorized to perform: lambda:InvokeFunction"}`,
 			cloud.Rejected, "not authorized to perform: lambda:InvokeFunction"},
 		{"service fault", 500, "ServiceException", `{"Type":"Service","Message":"An internal error occurred"}`,
-			cloud.FunctionError, "ServiceException"},
+			cloud.Unavailable, "ServiceException"},
 		{"ENI limit", 502, "ENILimitReachedException", `{"Type":"Server","message":"ENI limit reached"}`,
-			cloud.FunctionError, "ENILimitReachedException"},
+			cloud.Unavailable, "ENILimitReachedException"},
 		{"conflict", 409, "ResourceConflictException", `{"Type":"User","message":"The operation cannot be performed at this time."}`,
 			cloud.Rejected, "ResourceConflictException"},
 	}

@@ -103,8 +103,8 @@ func TestInvokeThroughTheHost(t *testing.T) {
 	srv, seen := azureHost(t)
 	leaks := newLeakCheck(t)
 	c := azurefunc.New(srv.Client(), resolver(map[string]string{
-		"AZURE_KEY": functionKey,
-		"OLD_KEY":   "an-old-function-key",
+		"FISO_SECRET_AZURE_KEY": functionKey,
+		"FISO_SECRET_OLD_KEY":   "an-old-function-key",
 	}))
 	tests := []struct {
 		name       string
@@ -114,11 +114,11 @@ func TestInvokeThroughTheHost(t *testing.T) {
 		wantStatus int
 		wantHeader string // the x-functions-key the host received
 	}{
-		{"key sent", "/api/sample", "env:AZURE_KEY", "", 200, functionKey},
-		{"wrong key", "/api/sample", "env:OLD_KEY", cloud.Rejected, 401, "an-old-function-key"},
+		{"key sent", "/api/sample", "env:FISO_SECRET_AZURE_KEY", "", 200, functionKey},
+		{"wrong key", "/api/sample", "env:FISO_SECRET_OLD_KEY", cloud.Rejected, 401, "an-old-function-key"},
 		{"no key", "/api/sample", "", cloud.Rejected, 401, ""},
-		{"wrong route", "/api/nope", "env:AZURE_KEY", cloud.Rejected, 404, functionKey},
-		{"key unresolvable", "/api/sample", "env:MISSING", cloud.Credentials, 0, "(not called)"},
+		{"wrong route", "/api/nope", "env:FISO_SECRET_AZURE_KEY", cloud.Rejected, 404, functionKey},
+		{"key unresolvable", "/api/sample", "env:FISO_SECRET_MISSING", cloud.Credentials, 0, "(not called)"},
 		{"malformed reference", "/api/sample", "vault:x", cloud.Credentials, 0, "(not called)"},
 	}
 	for _, tc := range tests {
@@ -179,7 +179,7 @@ func TestInvokeStatusMapping(t *testing.T) {
 		{"429", 429, "", ``, cloud.Throttled, "throttled"},
 		{"500 with text", 500, "text/plain; charset=utf-8", "database unreachable\n", cloud.FunctionError, "the function failed (HTTP 500): database unreachable"},
 		{"500 with binary", 500, "application/octet-stream", "\x00\x01\x02", cloud.FunctionError, "(HTTP 500)"},
-		{"503 host restarting", 503, "text/html", "<h1>Service Unavailable</h1>", cloud.FunctionError, "Service Unavailable"},
+		{"503 host restarting", 503, "text/html", "<h1>Service Unavailable</h1>", cloud.Unavailable, "Service Unavailable"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -194,8 +194,8 @@ func TestInvokeStatusMapping(t *testing.T) {
 				io.WriteString(w, tc.body)
 			}))
 			defer srv.Close()
-			c := azurefunc.New(srv.Client(), resolver(map[string]string{"K": functionKey}))
-			d := deployment(srv.URL+"/api/sample", "env:K")
+			c := azurefunc.New(srv.Client(), resolver(map[string]string{"FISO_SECRET_K": functionKey}))
+			d := deployment(srv.URL+"/api/sample", "env:FISO_SECRET_K")
 			resp, err := c.Invoke(context.Background(), d, []byte(`{}`))
 			leaks.record(d, resp, err)
 			if resp.StatusCode != tc.status {
@@ -254,8 +254,8 @@ func TestInvokeTransport(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), tc.timeout)
 			defer cancel()
-			c := azurefunc.New(nil, resolver(map[string]string{"K": functionKey}), tc.opts...)
-			d := deployment(tc.target, "env:K")
+			c := azurefunc.New(nil, resolver(map[string]string{"FISO_SECRET_K": functionKey}), tc.opts...)
+			d := deployment(tc.target, "env:FISO_SECRET_K")
 			resp, err := c.Invoke(ctx, d, nil)
 			leaks.record(d, resp, err)
 			if tc.wantKind == "" {
@@ -273,7 +273,7 @@ func TestInvokeTransport(t *testing.T) {
 
 func TestInvokeWithoutSecretSource(t *testing.T) {
 	c := azurefunc.New(nil, nil)
-	_, err := c.Invoke(context.Background(), deployment("https://fiso-sample.azurewebsites.net/api/sample", "env:K"), nil)
+	_, err := c.Invoke(context.Background(), deployment("https://fiso-sample.azurewebsites.net/api/sample", "env:FISO_SECRET_K"), nil)
 	if got := cloud.KindOf(err); got != cloud.Credentials {
 		t.Fatalf("got %v, want Credentials", err)
 	}

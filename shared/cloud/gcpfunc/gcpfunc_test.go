@@ -69,12 +69,12 @@ func TestInvokeWithIDToken(t *testing.T) {
 	g := newFakeGoogle(t)
 	fn := newPrivateFunction(t, &g.google.PublicKey, "/fiso-sample", false)
 	sa := g.serviceAccountJSON(t, g.sa, nil)
-	e := &env{vars: map[string]string{"GCP_SA": sa}}
+	e := &env{vars: map[string]string{"FISO_SECRET_GCP_SA": sa}}
 	c := gcpfunc.New(nil, secret.NewResolver(nil, secret.WithLookupEnv(e.lookup)))
 
 	for i := range 3 {
 		// The query is not part of the audience.
-		resp, err := c.Invoke(context.Background(), deployment(fn.srv.URL+"/fiso-sample?attempt="+fmt.Sprint(i), "env:GCP_SA"), []byte(`{"n":1}`))
+		resp, err := c.Invoke(context.Background(), deployment(fn.srv.URL+"/fiso-sample?attempt="+fmt.Sprint(i), "env:FISO_SECRET_GCP_SA"), []byte(`{"n":1}`))
 		if err != nil {
 			t.Fatalf("call %d: %v", i, err)
 		}
@@ -101,14 +101,14 @@ func TestInvokeFailures(t *testing.T) {
 	down.Close()
 	sa := g.serviceAccountJSON(t, g.sa, nil)
 	e := &env{vars: map[string]string{
-		"GCP_SA":        sa,
-		"WRONG_KEY":     g.serviceAccountJSON(t, newKey(t), nil),
-		"TOKEN_DOWN":    g.serviceAccountJSON(t, g.sa, func(m map[string]any) { m["token_uri"] = down.URL + "/token" }),
-		"TOKEN_REMOTE":  g.serviceAccountJSON(t, g.sa, func(m map[string]any) { m["token_uri"] = "http://oauth2.example.com/token" }),
-		"USER_CREDS":    `{"type":"authorized_user","client_id":"x","client_secret":"y","refresh_token":"z"}`,
-		"NOT_JSON":      "-----BEGIN PRIVATE KEY-----",
-		"NO_PRIVATEKEY": g.serviceAccountJSON(t, g.sa, func(m map[string]any) { delete(m, "private_key") }),
-		"BAD_PEM": g.serviceAccountJSON(t, g.sa, func(m map[string]any) {
+		"FISO_SECRET_GCP_SA":        sa,
+		"FISO_SECRET_WRONG_KEY":     g.serviceAccountJSON(t, newKey(t), nil),
+		"FISO_SECRET_TOKEN_DOWN":    g.serviceAccountJSON(t, g.sa, func(m map[string]any) { m["token_uri"] = down.URL + "/token" }),
+		"FISO_SECRET_TOKEN_REMOTE":  g.serviceAccountJSON(t, g.sa, func(m map[string]any) { m["token_uri"] = "http://oauth2.example.com/token" }),
+		"FISO_SECRET_USER_CREDS":    `{"type":"authorized_user","client_id":"x","client_secret":"y","refresh_token":"z"}`,
+		"FISO_SECRET_NOT_JSON":      "-----BEGIN PRIVATE KEY-----",
+		"FISO_SECRET_NO_PRIVATEKEY": g.serviceAccountJSON(t, g.sa, func(m map[string]any) { delete(m, "private_key") }),
+		"FISO_SECRET_BAD_PEM": g.serviceAccountJSON(t, g.sa, func(m map[string]any) {
 			m["private_key"] = "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n"
 		}),
 	}}
@@ -122,16 +122,16 @@ func TestInvokeFailures(t *testing.T) {
 		wantStatus int
 		wantDetail string
 	}{
-		{"wrong audience", fn.srv.URL + "/other-function", "env:GCP_SA", cloud.Rejected, 401, "refused FISO's credential (HTTP 401); check the target URL and that the service account"},
+		{"wrong audience", fn.srv.URL + "/other-function", "env:FISO_SECRET_GCP_SA", cloud.Rejected, 401, "refused FISO's credential (HTTP 401); check the target URL and that the service account"},
 		{"no token for a private function", fn.audience(), "", cloud.Rejected, 401, "HTTP 401"},
-		{"token endpoint down", fn.audience(), "env:TOKEN_DOWN", cloud.Credentials, 0, "obtain an ID token for " + fn.audience() + " with env:TOKEN_DOWN: token endpoint"},
-		{"token endpoint refuses the key", fn.audience(), "env:WRONG_KEY", cloud.Credentials, 0, "invalid_grant"},
-		{"plain-http token endpoint", fn.audience(), "env:TOKEN_REMOTE", cloud.Credentials, 0, "token_uri must be an https URL"},
-		{"not a service account", fn.audience(), "env:USER_CREDS", cloud.Credentials, 0, `"authorized_user" credential`},
-		{"not JSON", fn.audience(), "env:NOT_JSON", cloud.Credentials, 0, "not a service-account JSON key"},
-		{"no private key", fn.audience(), "env:NO_PRIVATEKEY", cloud.Credentials, 0, "lacks client_email or private_key"},
-		{"unparsable private key", fn.audience(), "env:BAD_PEM", cloud.Credentials, 0, "with env:BAD_PEM"},
-		{"unresolvable reference", fn.audience(), "env:MISSING", cloud.Credentials, 0, "resolve env:MISSING"},
+		{"token endpoint down", fn.audience(), "env:FISO_SECRET_TOKEN_DOWN", cloud.Credentials, 0, "obtain an ID token for " + fn.audience() + " with env:FISO_SECRET_TOKEN_DOWN: token endpoint"},
+		{"token endpoint refuses the key", fn.audience(), "env:FISO_SECRET_WRONG_KEY", cloud.Credentials, 0, "invalid_grant"},
+		{"plain-http token endpoint", fn.audience(), "env:FISO_SECRET_TOKEN_REMOTE", cloud.Credentials, 0, "token_uri must be an https URL"},
+		{"not a service account", fn.audience(), "env:FISO_SECRET_USER_CREDS", cloud.Credentials, 0, `"authorized_user" credential`},
+		{"not JSON", fn.audience(), "env:FISO_SECRET_NOT_JSON", cloud.Credentials, 0, "not a service-account JSON key"},
+		{"no private key", fn.audience(), "env:FISO_SECRET_NO_PRIVATEKEY", cloud.Credentials, 0, "lacks client_email or private_key"},
+		{"unparsable private key", fn.audience(), "env:FISO_SECRET_BAD_PEM", cloud.Credentials, 0, "with env:FISO_SECRET_BAD_PEM"},
+		{"unresolvable reference", fn.audience(), "env:FISO_SECRET_MISSING", cloud.Credentials, 0, "resolve env:FISO_SECRET_MISSING"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -171,7 +171,7 @@ func TestTokenSourcesPerCredentialAndAudience(t *testing.T) {
 	g := newFakeGoogle(t)
 	fnA := newPrivateFunction(t, &g.google.PublicKey, "/a", false)
 	fnB := newPrivateFunction(t, &g.google.PublicKey, "/b", false)
-	e := &env{vars: map[string]string{"GCP_SA": g.serviceAccountJSON(t, g.sa, nil)}}
+	e := &env{vars: map[string]string{"FISO_SECRET_GCP_SA": g.serviceAccountJSON(t, g.sa, nil)}}
 
 	type call struct {
 		fn            *privateFunction
@@ -195,9 +195,9 @@ func TestTokenSourcesPerCredentialAndAudience(t *testing.T) {
 			for i, call := range tc.calls {
 				if call.rotate {
 					// Same service account, re-serialized with another key ID.
-					e.set("GCP_SA", g.serviceAccountJSON(t, g.sa, func(m map[string]any) { m["private_key_id"] = fmt.Sprint("rotated-", i) }))
+					e.set("FISO_SECRET_GCP_SA", g.serviceAccountJSON(t, g.sa, func(m map[string]any) { m["private_key_id"] = fmt.Sprint("rotated-", i) }))
 				}
-				if _, err := c.Invoke(context.Background(), deployment(call.fn.audience(), "env:GCP_SA"), nil); err != nil {
+				if _, err := c.Invoke(context.Background(), deployment(call.fn.audience(), "env:FISO_SECRET_GCP_SA"), nil); err != nil {
 					t.Fatalf("call %d: %v", i, err)
 				}
 				if got := g.exchanges.Load(); got != call.wantExchanges {
@@ -211,13 +211,13 @@ func TestTokenSourcesPerCredentialAndAudience(t *testing.T) {
 func TestConcurrentCallsShareOneExchange(t *testing.T) {
 	g := newFakeGoogle(t)
 	fn := newPrivateFunction(t, &g.google.PublicKey, "/f", false)
-	e := &env{vars: map[string]string{"GCP_SA": g.serviceAccountJSON(t, g.sa, nil)}}
+	e := &env{vars: map[string]string{"FISO_SECRET_GCP_SA": g.serviceAccountJSON(t, g.sa, nil)}}
 	c := gcpfunc.New(nil, secret.NewResolver(nil, secret.WithLookupEnv(e.lookup)))
 	var wg sync.WaitGroup
 	errs := make(chan error, 20)
 	for range 20 {
 		wg.Go(func() {
-			_, err := c.Invoke(context.Background(), deployment(fn.audience(), "env:GCP_SA"), nil)
+			_, err := c.Invoke(context.Background(), deployment(fn.audience(), "env:FISO_SECRET_GCP_SA"), nil)
 			errs <- err
 		})
 	}
@@ -238,13 +238,13 @@ func TestDeadlineWhileWaitingForTheToken(t *testing.T) {
 	g.hang = make(chan struct{})
 	defer close(g.hang)
 	fn := newPrivateFunction(t, &g.google.PublicKey, "/f", false)
-	e := &env{vars: map[string]string{"GCP_SA": g.serviceAccountJSON(t, g.sa, nil)}}
+	e := &env{vars: map[string]string{"FISO_SECRET_GCP_SA": g.serviceAccountJSON(t, g.sa, nil)}}
 	c := gcpfunc.New(nil, secret.NewResolver(nil, secret.WithLookupEnv(e.lookup)), gcpfunc.WithTokenTimeout(5*time.Second))
 
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
 	start := time.Now()
-	_, err := c.Invoke(ctx, deployment(fn.audience(), "env:GCP_SA"), nil)
+	_, err := c.Invoke(ctx, deployment(fn.audience(), "env:FISO_SECRET_GCP_SA"), nil)
 	if got := cloud.KindOf(err); got != cloud.Timeout {
 		t.Fatalf("got %v (%s), want Timeout", err, got)
 	}

@@ -17,6 +17,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"unicode/utf8"
 
@@ -100,6 +101,10 @@ func (c *Caller) Post(ctx context.Context, target string, payload []byte, header
 		out.Body = body[:c.limit]
 	}
 	if cerr := Classify(resp.StatusCode, out.ContentType, out.Body, what); cerr != nil {
+		// The excerpt of a failing function's answer goes to logs and
+		// records; a function that echoes its request headers must not
+		// carry FISO's credential there.
+		cerr.Detail = scrub(cerr.Detail, header)
 		if cerr.Kind == cloud.Rejected && c.hint != "" {
 			cerr.Detail += "; " + c.hint
 		}
@@ -124,7 +129,9 @@ func (c *Caller) Post(ctx context.Context, target string, payload []byte, header
 //	401, 403, 404 Rejected: FISO's credential or URL is wrong
 //	408           Timeout
 //	429           Throttled
-//	5xx (and any status outside 1xx-5xx) FunctionError, with an excerpt of
+//	502, 503, 504 Unavailable: the platform's front end could not reach the
+//	              function (counts against its circuit breaker)
+//	other 5xx (and any status outside 1xx-5xx) FunctionError, with an excerpt of
 //	              the body when it is text
 //
 // what names the call ("POST https://host/path") for the Detail.
@@ -145,8 +152,12 @@ func Classify(status int, contentType string, body []byte, what string) *cloud.E
 		e.Kind, e.Detail = cloud.Throttled, what+": throttled (HTTP 429)"
 	case status >= 400 && status < 500:
 		return nil
+	case status == http.StatusBadGateway, status == http.StatusServiceUnavailable, status == http.StatusGatewayTimeout:
+		e.Kind, e.Detail = cloud.Unavailable, fmt.Sprintf("%s: the platform could not reach the function (HTTP %d)", what, status)
 	default:
 		e.Kind, e.Detail = cloud.FunctionError, fmt.Sprintf("%s: the function failed (HTTP %d)", what, status)
+	}
+	if status >= 500 {
 		if ex := Excerpt(contentType, body, DetailBytes); ex != "" {
 			e.Detail += ": " + ex
 		}
@@ -239,4 +250,21 @@ func transportError(ctx context.Context, err error, what string) *cloud.Error {
 		err = fmt.Errorf("%w (%w)", err, ctxErr)
 	}
 	return cloud.Classify(err, what)
+}
+
+// jwtRE matches a JSON Web Token (an ID or access token) anywhere in text.
+var jwtRE = regexp.MustCompile(`eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*`)
+
+// scrub removes from text every value of the request's extra headers (the
+// function key) and anything shaped like a bearer token (the ID token the
+// authenticated transport added, which this package never sees).
+func scrub(text string, header http.Header) string {
+	for _, vs := range header {
+		for _, v := range vs {
+			if len(v) >= 8 {
+				text = strings.ReplaceAll(text, v, "[redacted]")
+			}
+		}
+	}
+	return jwtRE.ReplaceAllString(text, "[redacted]")
 }

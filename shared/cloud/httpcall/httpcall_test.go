@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -38,8 +39,8 @@ func TestPostStatusMapping(t *testing.T) {
 		{"408", 408, "", ``, cloud.Timeout, "HTTP 408", ""},
 		{"429", 429, "", ``, cloud.Throttled, "HTTP 429", ""},
 		{"500 text", 500, "text/plain; charset=utf-8", "panic:\n\tboom   here", cloud.FunctionError, "HTTP 500): panic: boom here", ""},
-		{"502 json", 502, "application/json", `{"error":"upstream"}`, cloud.FunctionError, `{"error":"upstream"}`, ""},
-		{"503 binary", 503, "application/octet-stream", "\x00\x01secretish", cloud.FunctionError, "HTTP 503", "secretish"},
+		{"502 json", 502, "application/json", `{"error":"upstream"}`, cloud.Unavailable, `{"error":"upstream"}`, ""},
+		{"503 binary", 503, "application/octet-stream", "\x00\x01secretish", cloud.Unavailable, "HTTP 503", "secretish"},
 		{"500 invalid utf-8", 500, "", "\xff\xfe\xfd", cloud.FunctionError, "HTTP 500", "\xff"},
 		{"500 long body truncated", 500, "text/plain", strings.Repeat("é", 400), cloud.FunctionError, "…", strings.Repeat("é", 200)},
 	}
@@ -262,4 +263,27 @@ func FuzzExcerpt(f *testing.F) {
 			t.Fatalf("excerpt of %d bytes exceeds %d", len(got), max)
 		}
 	})
+}
+
+// A failing function that echoes its request headers must not carry FISO's
+// credential into the error detail (logs, records, problems).
+func TestPostScrubsEchoedCredentials(t *testing.T) {
+	const key = "an-azure-function-key-0123456789"
+	const token = "eyJhbGciOiJSUzI1NiJ9.eyJhdWQiOiJodHRwczovL3gifQ.c2lnbmF0dXJlLXNpZ25hdHVyZQ"
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain")
+		w.WriteHeader(http.StatusInternalServerError)
+		fmt.Fprintf(w, "crashed; headers were x-functions-key=%s authorization=Bearer %s", r.Header.Get("x-functions-key"), token)
+	}))
+	defer srv.Close()
+	_, err := httpcall.New(srv.Client(), 0, "").Post(context.Background(), srv.URL, nil, http.Header{"X-Functions-Key": {key}})
+	if err == nil {
+		t.Fatal("a 500 was not an error")
+	}
+	if strings.Contains(err.Error(), key) || strings.Contains(err.Error(), token) {
+		t.Errorf("error detail leaks a credential: %v", err)
+	}
+	if !strings.Contains(err.Error(), "crashed") {
+		t.Errorf("error detail %q lost the function's own words", err)
+	}
 }

@@ -44,22 +44,22 @@ func New(s store.Store, ttl time.Duration, now func() time.Time) *Store {
 
 // GetFunction implements store.Functions.
 func (s *Store) GetFunction(ctx context.Context, name string) (catalog.Function, error) {
-	return s.functions.Get(name, func() (catalog.Function, error) { return s.Store.GetFunction(ctx, name) })
+	return s.functions.Get(ctx, name, func(ctx context.Context) (catalog.Function, error) { return s.Store.GetFunction(ctx, name) })
 }
 
 // GetPolicy implements store.Policies.
 func (s *Store) GetPolicy(ctx context.Context, name string) (policy.Policy, error) {
-	return s.policies.Get(name, func() (policy.Policy, error) { return s.Store.GetPolicy(ctx, name) })
+	return s.policies.Get(ctx, name, func(ctx context.Context) (policy.Policy, error) { return s.Store.GetPolicy(ctx, name) })
 }
 
 // KeyByHash implements store.Keys.
 func (s *Store) KeyByHash(ctx context.Context, hash string) (apikey.Key, error) {
-	return s.keys.Get(hash, func() (apikey.Key, error) { return s.Store.KeyByHash(ctx, hash) })
+	return s.keys.Get(ctx, hash, func(ctx context.Context) (apikey.Key, error) { return s.Store.KeyByHash(ctx, hash) })
 }
 
 // DefaultFunction implements store.Policies.
 func (s *Store) DefaultFunction(ctx context.Context) (string, error) {
-	return s.defaultFn.Get("", func() (string, error) { return s.Store.DefaultFunction(ctx) })
+	return s.defaultFn.Get(ctx, "", func(ctx context.Context) (string, error) { return s.Store.DefaultFunction(ctx) })
 }
 
 // PutFunction implements store.Functions.

@@ -52,7 +52,7 @@ func function(name string) catalog.Function {
 		Deployments: []catalog.Deployment{
 			{ID: "gcp-us-central1", Provider: catalog.GCP, Region: "us-central1", Target: "https://us-central1-proj.cloudfunctions.net/" + name, MemoryMB: 1024, Arch: catalog.X86_64, CredentialRef: "secretsmanager:fiso/gcp-sa"},
 			{ID: "aws-eu-west-1", Provider: catalog.AWS, Region: "eu-west-1", Target: "arn:aws:lambda:eu-west-1:123456789012:function:" + name + ":live", MemoryMB: 512, Arch: catalog.ARM64},
-			{ID: "azure-westeurope", Provider: catalog.Azure, Region: "westeurope", Target: "https://" + name + ".azurewebsites.net/api/run", Arch: catalog.X86_64, CredentialRef: "env:AZURE_FUNCTION_KEY"},
+			{ID: "azure-westeurope", Provider: catalog.Azure, Region: "westeurope", Target: "https://" + name + ".azurewebsites.net/api/run", Arch: catalog.X86_64, CredentialRef: "env:FISO_SECRET_AZURE_FUNCTION_KEY"},
 		},
 		UpdatedAt: Now().Add(-time.Hour),
 	}
