@@ -48,25 +48,6 @@ func (s *Server) deleteKey(w http.ResponseWriter, r *http.Request) error {
 	if !keyIDRE.MatchString(id) {
 		return fault.Invalid("id", "%q is not a key ID (16 hex digits)", id)
 	}
-	ks, err := s.store.ListKeys(r.Context())
-	if err != nil {
-		return err
-	}
-	admins, target := 0, apikey.Key{}
-	for _, k := range ks {
-		if k.Role == apikey.Admin {
-			admins++
-		}
-		if k.ID == id {
-			target = k
-		}
-	}
-	if target.ID == "" {
-		return fault.NotFound("key %s does not exist", id)
-	}
-	if target.Role == apikey.Admin && admins == 1 {
-		return fault.Conflict("key %s is the last admin key; create another admin key before deleting it", id)
-	}
 	if err := s.store.DeleteKey(r.Context(), id); err != nil {
 		return err
 	}

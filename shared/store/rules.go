@@ -45,6 +45,12 @@ func CheckKeyPart(field, value string) error {
 	return nil
 }
 
+// LastAdminKey is the error for deleting the only admin key, which would
+// leave nobody able to manage the installation.
+func LastAdminKey(id string) error {
+	return fault.Conflict("key %s is the last admin key; create another admin key before deleting it", id)
+}
+
 // PageSize returns the page size of q, or why q cannot be answered.
 func PageSize(q invocation.Query) (int, error) {
 	switch {

@@ -77,7 +77,9 @@ type Keys interface {
 	KeyByHash(ctx context.Context, hash string) (apikey.Key, error)
 	// ListKeys returns every key ordered by ID.
 	ListKeys(ctx context.Context) ([]apikey.Key, error)
-	// DeleteKey removes the key with this ID; fault.ErrNotFound if none.
+	// DeleteKey removes the key with this ID; fault.ErrNotFound if none,
+	// fault.ErrConflict when it is the last admin key (checked atomically
+	// with the delete).
 	DeleteKey(ctx context.Context, id string) error
 }
 

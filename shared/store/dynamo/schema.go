@@ -45,6 +45,9 @@ const (
 	kindSetting  = "SETTING"
 
 	settingDefaultFunction = "default_function"
+	// settingAdminKeys counts admin keys (attribute n), so that the last one
+	// cannot be deleted even by concurrent requests.
+	settingAdminKeys = "admin_keys"
 )
 
 func configTable(name string) *dynamodb.CreateTableInput {

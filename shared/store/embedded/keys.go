@@ -65,18 +65,24 @@ func (s *Store) ListKeys(ctx context.Context) ([]apikey.Key, error) {
 }
 
 // DeleteKey implements store.Keys. Keys are few, so it reads them all rather
-// than keeping an index by ID.
+// than keeping an index by ID; counting admins in the same transaction keeps
+// the last one from going.
 func (s *Store) DeleteKey(ctx context.Context, id string) error {
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		b := tx.Bucket([]byte(bucketKeys))
 		var hashes [][]byte
+		admins, deletingAdmin := 0, false
 		err := b.ForEach(func(hash, v []byte) error {
 			var k store.StoredKey
 			if err := json.Unmarshal(v, &k); err != nil {
 				return fmt.Errorf("decode api key: %w", err)
 			}
+			if k.Role == apikey.Admin {
+				admins++
+			}
 			if k.ID == id {
 				hashes = append(hashes, slices.Clone(hash))
+				deletingAdmin = deletingAdmin || k.Role == apikey.Admin
 			}
 			return nil
 		})
@@ -85,6 +91,9 @@ func (s *Store) DeleteKey(ctx context.Context, id string) error {
 		}
 		if len(hashes) == 0 {
 			return fault.NotFound("API key %q does not exist", id)
+		}
+		if deletingAdmin && admins <= len(hashes) {
+			return store.LastAdminKey(id)
 		}
 		for _, h := range hashes {
 			if err := b.Delete(h); err != nil {

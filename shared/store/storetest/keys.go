@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"errors"
 	"slices"
 	"strings"
 	"testing"
@@ -77,5 +78,43 @@ func testKeys(t *testing.T, open opener) {
 		got, err := s.ListKeys(t.Context())
 		checkErr(t, "ListKeys", err, nil)
 		diff(t, "ListKeys after delete", []apikey.Key{keep}, got)
+	})
+
+	t.Run("the last admin key cannot be deleted", func(t *testing.T) {
+		s := open(t)
+		admin := func(plain, name string) apikey.Key {
+			k, err := apikey.New(plain, name, apikey.Admin, "", Now())
+			checkErr(t, "apikey.New", err, nil)
+			checkErr(t, "PutKey", s.PutKey(t.Context(), k), nil)
+			return k
+		}
+		first := admin("fiso_first-admin-key-plaintext-0", "first")
+		invoker := newKey(t, "fiso_an-invoker-key-plaintext-00", "invoker")
+		checkErr(t, "PutKey", s.PutKey(t.Context(), invoker), nil)
+		checkErr(t, "DeleteKey of the only admin", s.DeleteKey(t.Context(), first.ID), fault.ErrConflict)
+		checkErr(t, "DeleteKey of an invoker", s.DeleteKey(t.Context(), invoker.ID), nil)
+		second := admin("fiso_second-admin-key-plaintext0", "second")
+		checkErr(t, "DeleteKey of one of two admins", s.DeleteKey(t.Context(), first.ID), nil)
+		checkErr(t, "DeleteKey of the remaining admin", s.DeleteKey(t.Context(), second.ID), fault.ErrConflict)
+
+		// Concurrent deletes of different admin keys leave at least one.
+		third := admin("fiso_third-admin-key-plaintext-0", "third")
+		errs := make(chan error, 2)
+		for _, k := range []apikey.Key{second, third} {
+			go func() { errs <- s.DeleteKey(t.Context(), k.ID) }()
+		}
+		deleted := 0
+		for range 2 {
+			if err := <-errs; err == nil {
+				deleted++
+			} else if !errors.Is(err, fault.ErrConflict) {
+				t.Errorf("concurrent DeleteKey: %v", err)
+			}
+		}
+		keys, err := s.ListKeys(t.Context())
+		checkErr(t, "ListKeys", err, nil)
+		if deleted != 1 || len(keys) != 1 || keys[0].Role != apikey.Admin {
+			t.Errorf("after two concurrent deletes of two admins: %d deleted, keys %v; want one admin left", deleted, keys)
+		}
 	})
 }
