@@ -53,7 +53,7 @@ func runCloud(ctx context.Context, args []string, stdout io.Writer) error {
 }
 
 func runDirFromEnv() string {
-	return filepath.Join(envOr("FISO_DATA_DIR", controlplane.Default.DataDir), "run")
+	return filepath.Join(envOr("FISO_DATA_DIR", controlplane.Defaults().DataDir), "run")
 }
 
 // serveCloud serves the sample the way its cloud would: the Lambda Invoke API
@@ -194,15 +194,26 @@ func newSupervisor(self, runDir string, logger *slog.Logger) *supervisor {
 }
 
 // regionEnv is the variable each platform sets to the function's region.
-var regionEnv = map[catalog.Provider]string{catalog.AWS: "AWS_REGION", catalog.Azure: "REGION_NAME", catalog.GCP: "FUNCTION_REGION"}
-
-var cloudKinds = map[catalog.Provider]string{
-	catalog.AWS:   "Lambda Invoke API (aws-lambda-go)",
-	catalog.Azure: "Azure custom handler",
-	catalog.GCP:   "functions-framework-go",
+func regionEnv(p catalog.Provider) string {
+	switch p {
+	case catalog.AWS:
+		return "AWS_REGION"
+	case catalog.Azure:
+		return "REGION_NAME"
+	}
+	return "FUNCTION_REGION"
 }
 
-func (s *supervisor) describe(p catalog.Provider) string { return cloudKinds[p] }
+// describe names what serves a provider's local cloud.
+func (s *supervisor) describe(p catalog.Provider) string {
+	switch p {
+	case catalog.AWS:
+		return "Lambda Invoke API (aws-lambda-go)"
+	case catalog.Azure:
+		return "Azure custom handler"
+	}
+	return "functions-framework-go"
+}
 
 // start launches a provider's cloud on a free loopback port and waits until
 // it accepts connections.
@@ -213,7 +224,7 @@ func (s *supervisor) start(p catalog.Provider, region string) error {
 	}
 	addr := l.Addr().String()
 	l.Close()
-	proc := &cloudProc{provider: p, addr: addr, env: []string{regionEnv[p] + "=" + region}}
+	proc := &cloudProc{provider: p, addr: addr, env: []string{regionEnv(p) + "=" + region}}
 	s.mu.Lock()
 	s.procs[p] = proc
 	s.mu.Unlock()
@@ -272,7 +283,7 @@ func (s *supervisor) launch(proc *cloudProc) error {
 func (s *supervisor) restartStopped() {
 	s.mu.Lock()
 	var stopped []*cloudProc
-	for _, p := range catalog.Providers {
+	for _, p := range catalog.Providers() {
 		proc, ok := s.procs[p]
 		if !ok {
 			continue

@@ -50,7 +50,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 	logger := newLogger(stderr)
-	cfg, err := controlplane.FromEnv(os.Getenv, controlplane.Default)
+	cfg, err := controlplane.FromEnv(os.Getenv, controlplane.Defaults())
 	if err != nil {
 		return err
 	}
@@ -80,8 +80,8 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	sup := newSupervisor(self, runDir, logger)
 	defer sup.stopAll()
-	for _, p := range catalog.Providers {
-		if err := sup.start(p, devclouds.Regions[p]); err != nil {
+	for _, p := range catalog.Providers() {
+		if err := sup.start(p, devclouds.Region(p)); err != nil {
 			return err
 		}
 	}
@@ -89,7 +89,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		cfg.LambdaEndpoint = "http://" + sup.addr(catalog.AWS)
 	}
 
-	awsCfg := aws.Config{Region: devclouds.Regions[catalog.AWS], Credentials: credentials.NewStaticCredentialsProvider("fiso-dev", "fiso-dev", "")}
+	awsCfg := aws.Config{Region: devclouds.Region(catalog.AWS), Credentials: credentials.NewStaticCredentialsProvider("fiso-dev", "fiso-dev", "")}
 	if cfg.Store == controlplane.StoreDynamoDB {
 		if err := createTables(ctx, cfg, awsCfg); err != nil {
 			return err
@@ -116,7 +116,11 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	srv := &http.Server{Handler: cp.Handler, ReadHeaderTimeout: 10 * time.Second}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
-	printBanner(stdout, "http://"+ln.Addr().String(), cfg, sup, key, generated)
+	active := seedPolicy
+	if f, err := cp.Store.GetFunction(ctx, sampleFunction); err == nil {
+		active = f.ActivePolicy
+	}
+	printBanner(stdout, "http://"+ln.Addr().String(), cfg, sup, active, key, generated)
 
 	restart := make(chan os.Signal, 1)
 	signal.Notify(restart, syscall.SIGUSR1)
@@ -150,7 +154,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 // a policy the user changed.
 func seed(ctx context.Context, st store.Store, sup *supervisor, now time.Time) error {
 	base := map[catalog.Provider]string{}
-	for _, p := range catalog.Providers {
+	for _, p := range catalog.Providers() {
 		base[p] = "http://" + sup.addr(p)
 	}
 	want := devclouds.Function(sampleFunction, base, devAzureKeyEnv)
@@ -261,17 +265,21 @@ func purgeExpired(ctx context.Context, cp *controlplane.ControlPlane, logger *sl
 	}
 }
 
-func printBanner(w io.Writer, url string, cfg controlplane.Config, sup *supervisor, key string, generated bool) {
+func printBanner(w io.Writer, url string, cfg controlplane.Config, sup *supervisor, active, key string, generated bool) {
 	storeDesc := "embedded store in " + cfg.DataDir
 	if cfg.Store == controlplane.StoreDynamoDB {
 		storeDesc = "DynamoDB tables " + cfg.ConfigTable + ", " + cfg.InvocationsTable
 	}
 	fmt.Fprintf(w, "\nFISO %s is serving on %s (%s)\n\n", version, url, storeDesc)
 	fmt.Fprintf(w, "Function %q is deployed on three local clouds:\n", sampleFunction)
-	for _, p := range catalog.Providers {
+	for _, p := range catalog.Providers() {
 		fmt.Fprintf(w, "  %-6s %-34s http://%s  (pid %d)\n", p, sup.describe(p), sup.addr(p), sup.pid(p))
 	}
-	fmt.Fprintf(w, "Active policy %q routes to aws first, then gcp, then azure.\n\n", seedPolicy)
+	if active == seedPolicy {
+		fmt.Fprintf(w, "Active policy %q routes to aws first, then gcp, then azure.\n\n", seedPolicy)
+	} else {
+		fmt.Fprintf(w, "Active policy: %q (kept from the last run; the seed policy is %q).\n\n", active, seedPolicy)
+	}
 	if generated {
 		fmt.Fprintf(w, "Admin API key (shown once; set FISO_ADMIN_KEY to choose your own):\n  %s\n\n", key)
 		fmt.Fprintf(w, "Try it:\n  curl -X POST -H \"Authorization: Bearer %s\" %s/api/v1/orchestrate\n\n", key, url)

@@ -77,7 +77,7 @@ func runKeys(ctx context.Context, args []string, stdout io.Writer) error {
 // openConfiguredStore opens the store FISO_STORE names, with the same
 // settings the control plane uses.
 func openConfiguredStore(ctx context.Context) (store.Store, error) {
-	cfg, err := controlplane.FromEnv(os.Getenv, controlplane.Default)
+	cfg, err := controlplane.FromEnv(os.Getenv, controlplane.Defaults())
 	if err != nil {
 		return nil, err
 	}

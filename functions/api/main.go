@@ -28,7 +28,7 @@ func main() {
 
 // newHandler builds the Lambda handler from the environment.
 func newHandler(ctx context.Context, getenv func(string) string, opts controlplane.Options) (lambdaHandler, error) {
-	base := controlplane.Default
+	base := controlplane.Defaults()
 	base.Store = controlplane.StoreDynamoDB
 	cfg, err := controlplane.FromEnv(getenv, base)
 	if err != nil {

@@ -8,6 +8,8 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
+
+	"github.com/fiso-dev/fiso/shared/httpapi"
 )
 
 type lambdaHandler func(context.Context, events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error)
@@ -26,12 +28,13 @@ func proxy(h http.Handler, logger *slog.Logger) lambdaHandler {
 		if logger != nil {
 			logger.Warn("unusable API Gateway event", slog.String("request_id", ev.RequestContext.RequestID), slog.Any("error", err))
 		}
-		body, _ := json.Marshal(map[string]any{
-			"type":       "urn:fiso:problem:validation",
-			"title":      "Invalid request",
-			"status":     http.StatusBadRequest,
-			"detail":     "the request could not be read (malformed body encoding or path)",
-			"request_id": ev.RequestContext.RequestID,
+		body, _ := json.Marshal(httpapi.Problem{
+			Type:      httpapi.ProblemTypePrefix + "validation",
+			Title:     "Invalid request",
+			Status:    http.StatusBadRequest,
+			Detail:    "the request could not be read (malformed body encoding or path)",
+			Instance:  ev.RawPath,
+			RequestID: ev.RequestContext.RequestID,
 		})
 		return events.APIGatewayV2HTTPResponse{
 			StatusCode: http.StatusBadRequest,

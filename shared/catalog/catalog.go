@@ -25,7 +25,7 @@ const (
 )
 
 // Providers lists every provider in a stable order.
-var Providers = []Provider{AWS, Azure, GCP}
+func Providers() []Provider { return []Provider{AWS, Azure, GCP} }
 
 // Valid reports whether p is one of the known providers.
 func (p Provider) Valid() bool { return p == AWS || p == Azure || p == GCP }
@@ -229,7 +229,7 @@ func checkTarget(d Deployment) string {
 		return "must not carry credentials; put them behind credential_ref"
 	case u.Fragment != "":
 		return "must not have a #fragment"
-	case u.Scheme == "http" && !isLoopback(u.Hostname()):
+	case u.Scheme == "http" && !IsLoopback(u.Hostname()):
 		return "must use https (plain http is allowed only for loopback hosts)"
 	case u.Scheme != "https" && u.Scheme != "http":
 		return fmt.Sprintf("scheme %q is not https", u.Scheme)
@@ -292,8 +292,8 @@ func secretName(id string) string {
 }
 
 // IsLoopback reports whether host names this machine, the only place FISO
-// accepts plain-http targets.
-func isLoopback(host string) bool {
+// accepts plain-http targets (and sends credentials over plain http).
+func IsLoopback(host string) bool {
 	if host == "localhost" {
 		return true
 	}

@@ -49,7 +49,7 @@ func BenchmarkInvokeOverhead(b *testing.B) {
 			d = pd
 		}
 	}
-	s := newStack(b, embeddedStore, controlplane.Default, nil)
+	s := newStack(b, embeddedStore, controlplane.Defaults(), nil)
 	s.mustCall("PUT", "/v1/policies/azure-first", `{"function":"sample","default_provider":"azure"}`, 201)
 	s.mustCall("POST", "/v1/policies/azure-first/activate", ``, 200)
 	s.mustCall("POST", "/v1/functions/sample/invoke", `{}`, 200)

@@ -41,17 +41,19 @@ type Config struct {
 	SecretTTL time.Duration
 }
 
-// Defaults.
-var Default = Config{
-	Store:            StoreEmbedded,
-	DataDir:          ".fiso",
-	ConfigTable:      "fiso-config",
-	InvocationsTable: "fiso-invocations",
-	AttemptTimeout:   10 * time.Second,
-	RequestTimeout:   28 * time.Second,
-	CacheTTL:         5 * time.Second,
-	Retention:        30 * 24 * time.Hour,
-	SecretTTL:        5 * time.Minute,
+// Defaults returns the configuration FromEnv starts from.
+func Defaults() Config {
+	return Config{
+		Store:            StoreEmbedded,
+		DataDir:          ".fiso",
+		ConfigTable:      "fiso-config",
+		InvocationsTable: "fiso-invocations",
+		AttemptTimeout:   10 * time.Second,
+		RequestTimeout:   28 * time.Second,
+		CacheTTL:         5 * time.Second,
+		Retention:        30 * 24 * time.Hour,
+		SecretTTL:        5 * time.Minute,
+	}
 }
 
 // FromEnv reads the configuration, starting from base for anything unset.
@@ -98,8 +100,11 @@ func FromEnv(getenv func(string) string, base Config) (Config, error) {
 	if c.Store != StoreEmbedded && c.Store != StoreDynamoDB {
 		vs.Add("FISO_STORE", "%q is not embedded or dynamodb", c.Store)
 	}
-	if c.AttemptTimeout == 0 || c.RequestTimeout == 0 {
-		vs.Add("FISO_ATTEMPT_TIMEOUT", "timeouts must be above zero")
+	if c.AttemptTimeout == 0 {
+		vs.Add("FISO_ATTEMPT_TIMEOUT", "must be above zero")
+	}
+	if c.RequestTimeout == 0 {
+		vs.Add("FISO_REQUEST_TIMEOUT", "must be above zero")
 	}
 	if err := vs.Err(); err != nil {
 		return Config{}, fmt.Errorf("read configuration: %w", err)

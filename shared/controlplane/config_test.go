@@ -16,7 +16,7 @@ func TestFromEnv(t *testing.T) {
 		check func(c Config) bool
 		bad   []string // variables named in the error
 	}{
-		{"defaults", nil, func(c Config) bool { return c == Default }, nil},
+		{"defaults", nil, func(c Config) bool { return c == Defaults() }, nil},
 		{"dynamodb", map[string]string{"FISO_STORE": "dynamodb", "FISO_TABLE_CONFIG": "c", "FISO_TABLE_INVOCATIONS": "i", "FISO_DYNAMODB_ENDPOINT": "http://127.0.0.1:5000"},
 			func(c Config) bool {
 				return c.Store == StoreDynamoDB && c.ConfigTable == "c" && c.InvocationsTable == "i" && c.DynamoDBEndpoint == "http://127.0.0.1:5000"
@@ -30,7 +30,7 @@ func TestFromEnv(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			c, err := FromEnv(func(k string) string { return tc.env[k] }, Default)
+			c, err := FromEnv(func(k string) string { return tc.env[k] }, Defaults())
 			if len(tc.bad) > 0 {
 				if !errors.Is(err, fault.ErrInvalid) {
 					t.Fatalf("FromEnv = %v, want an invalid-configuration error", err)

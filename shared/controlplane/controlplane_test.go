@@ -1,6 +1,7 @@
 package controlplane_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -9,6 +10,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -32,8 +34,23 @@ func TestMain(m *testing.M) { os.Exit(testenv.Main(m)) }
 
 const (
 	adminKey    = "fiso_controlplane_test_admin_key_000000"
+	azureKey    = "azure-test-function-key-1234567890"
 	azureKeyEnv = "FISO_SECRET_TEST_AZURE_FUNCTION_KEY"
 )
+
+// assertNoSecretsLogged fails the test if an API key or function key
+// reached a log line (the logs of failed attempts included).
+func (s *stack) assertNoSecretsLogged() {
+	logs := s.logs.String()
+	if !strings.Contains(logs, `"msg":"request"`) {
+		s.t.Errorf("no access log lines were captured; the secret check would prove nothing")
+	}
+	for _, secret := range []string{adminKey, azureKey, wrongAzureKey} {
+		if strings.Contains(logs, secret) {
+			s.t.Errorf("a secret reached the logs: %q", secret)
+		}
+	}
+}
 
 // stack is a control plane wired to the three local clouds, as fiso dev and
 // the Lambda wire it, serving on loopback.
@@ -42,7 +59,22 @@ type stack struct {
 	clouds *devclouds.Clouds
 	cp     *controlplane.ControlPlane
 	url    string
+	logs   *syncBuffer
 }
+
+// syncBuffer collects the control plane's log lines, so tests can check
+// that no secret ever reaches them.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
 
 type storeKind string
 
@@ -53,13 +85,14 @@ const (
 
 func newStack(t testing.TB, kind storeKind, cfg controlplane.Config, wrap func(store.Store) store.Store) *stack {
 	t.Helper()
-	clouds := devclouds.Start(t, "azure-test-function-key-1234567890")
-	os.Setenv(azureKeyEnv, clouds.AzureKey)
+	clouds := devclouds.Start(t, azureKey)
+	t.Setenv(azureKeyEnv, clouds.AzureKey)
+	logs := &syncBuffer{}
 	cfg.LambdaEndpoint = clouds.URL(catalog.AWS)
 	cfg.DataDir = t.TempDir()
 	cfg.Store = string(kind)
 	awsCfg := testenv.AWSConfig()
-	opts := controlplane.Options{AWS: &awsCfg, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	opts := controlplane.Options{AWS: &awsCfg, Logger: slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))}
 	if kind == dynamoStore {
 		cfg.DynamoDBEndpoint = testenv.Moto(t)
 		suffix := strings.ToLower(strings.ReplaceAll(t.Name(), "/", "-"))
@@ -104,7 +137,9 @@ func newStack(t testing.TB, kind storeKind, cfg controlplane.Config, wrap func(s
 	}
 	srv := httptest.NewServer(cp.Handler)
 	t.Cleanup(srv.Close)
-	return &stack{t: t, clouds: clouds, cp: cp, url: srv.URL}
+	st := &stack{t: t, clouds: clouds, cp: cp, url: srv.URL, logs: logs}
+	t.Cleanup(st.assertNoSecretsLogged)
+	return st
 }
 
 type reply struct {
@@ -164,7 +199,7 @@ func platformOf(t testing.TB, r reply) string {
 func TestEndToEnd(t *testing.T) {
 	for _, kind := range []storeKind{embeddedStore, dynamoStore} {
 		t.Run(string(kind), func(t *testing.T) {
-			s := newStack(t, kind, controlplane.Default, nil)
+			s := newStack(t, kind, controlplane.Defaults(), nil)
 
 			r := s.mustCall("POST", "/api/v1/orchestrate", `{"name":"FISO"}`, 200)
 			if p := platformOf(t, r); p != "AWS Lambda" {
@@ -249,10 +284,10 @@ func TestEndToEnd(t *testing.T) {
 }
 
 func TestUpstreamTimeoutIs504(t *testing.T) {
-	cfg := controlplane.Default
+	cfg := controlplane.Defaults()
 	cfg.AttemptTimeout = 150 * time.Millisecond
 	s := newStack(t, embeddedStore, cfg, nil)
-	for _, p := range catalog.Providers {
+	for _, p := range catalog.Providers() {
 		s.clouds.Slow(p, 2*time.Second)
 	}
 	r := s.mustCall("POST", "/v1/functions/sample/invoke", `{}`, 504)
@@ -261,16 +296,18 @@ func TestUpstreamTimeoutIs504(t *testing.T) {
 	}
 }
 
+const wrongAzureKey = "wrong-key-wrong-key-wrong-key"
+
 func TestAzureKeyIsRequiredAndNeverLeaks(t *testing.T) {
-	s := newStack(t, embeddedStore, controlplane.Default, nil)
+	s := newStack(t, embeddedStore, controlplane.Defaults(), nil)
 	s.mustCall("PUT", "/v1/policies/azure-only", `{"function":"sample","default_provider":"azure","failover":["azure"]}`, 201)
 	s.mustCall("POST", "/v1/policies/azure-only/activate", ``, 200)
-	os.Setenv(azureKeyEnv, "wrong-key-wrong-key-wrong-key")
+	t.Setenv(azureKeyEnv, wrongAzureKey)
 	r := s.mustCall("POST", "/v1/functions/sample/invoke", `{}`, 502)
 	if !strings.Contains(string(r.body), "rejected") {
 		t.Errorf("wrong key: %s, want a rejected attempt", r.body)
 	}
-	for _, secret := range []string{"wrong-key-wrong-key-wrong-key", s.clouds.AzureKey} {
+	for _, secret := range []string{wrongAzureKey, s.clouds.AzureKey} {
 		if strings.Contains(string(r.body), secret) {
 			t.Fatal("the problem body contains the function key")
 		}
@@ -302,26 +339,32 @@ func (c *countingStore) KeyByHash(ctx context.Context, hash string) (apikey.Key,
 	return c.Store.KeyByHash(ctx, hash)
 }
 
+// With warm caches an invocation reads nothing from the store (the brief
+// allows one read) and writes exactly its log record.
 func TestWarmInvocationStoreCalls(t *testing.T) {
-	var cs *countingStore
-	s := newStack(t, embeddedStore, controlplane.Default, func(raw store.Store) store.Store {
-		cs = &countingStore{Store: &writeCounter{Store: raw}}
-		return cs
-	})
-	wc := cs.Store.(*writeCounter)
-	for _, path := range []string{"/api/v1/orchestrate", "/v1/functions/sample/invoke"} {
-		s.mustCall("POST", path, `{}`, 200) // warm the caches
-		reads, writes := cs.reads.Load(), wc.writes.Load()
-		const n = 20
-		for i := 0; i < n; i++ {
-			s.mustCall("POST", path, `{}`, 200)
-		}
-		if got := cs.reads.Load() - reads; got > n {
-			t.Errorf("%s: %d synchronous store reads over %d warm invocations, want at most one each", path, got, n)
-		}
-		if got := wc.writes.Load() - writes; got != n {
-			t.Errorf("%s: %d log writes over %d invocations, want exactly one each", path, got, n)
-		}
+	for _, kind := range []storeKind{embeddedStore, dynamoStore} {
+		t.Run(string(kind), func(t *testing.T) {
+			var cs *countingStore
+			s := newStack(t, kind, controlplane.Defaults(), func(raw store.Store) store.Store {
+				cs = &countingStore{Store: &writeCounter{Store: raw}}
+				return cs
+			})
+			wc := cs.Store.(*writeCounter)
+			for _, path := range []string{"/api/v1/orchestrate", "/v1/functions/sample/invoke"} {
+				s.mustCall("POST", path, `{}`, 200) // warm the caches
+				reads, writes := cs.reads.Load(), wc.writes.Load()
+				const n = 20
+				for i := 0; i < n; i++ {
+					s.mustCall("POST", path, `{}`, 200)
+				}
+				if got := cs.reads.Load() - reads; got != 0 {
+					t.Errorf("%s: %d store reads over %d warm invocations, want none", path, got, n)
+				}
+				if got := wc.writes.Load() - writes; got != n {
+					t.Errorf("%s: %d log writes over %d invocations, want exactly one each", path, got, n)
+				}
+			}
+		})
 	}
 }
 

@@ -26,8 +26,16 @@ const (
 	LambdaARN  = "arn:aws:lambda:us-east-1:" + Account + ":function:" + LambdaName
 )
 
-// Regions are the regions the local clouds pretend to be in.
-var Regions = map[catalog.Provider]string{catalog.AWS: "us-east-1", catalog.Azure: "eastus", catalog.GCP: "us-central1"}
+// Region is the region a local cloud pretends to be in.
+func Region(p catalog.Provider) string {
+	switch p {
+	case catalog.AWS:
+		return "us-east-1"
+	case catalog.Azure:
+		return "eastus"
+	}
+	return "us-central1"
+}
 
 // AWS is the local Lambda service with the sample registered.
 func AWS() (http.Handler, error) {
@@ -54,9 +62,9 @@ func Function(name string, base map[catalog.Provider]string, keyEnv string) cata
 		Name:        name,
 		Description: "FISO sample workload on local clouds",
 		Deployments: []catalog.Deployment{
-			{ID: "aws-us-east-1", Provider: catalog.AWS, Region: Regions[catalog.AWS], Target: LambdaARN, MemoryMB: 128},
-			{ID: "gcp-us-central1", Provider: catalog.GCP, Region: Regions[catalog.GCP], Target: base[catalog.GCP] + "/", MemoryMB: 256},
-			{ID: "azure-eastus", Provider: catalog.Azure, Region: Regions[catalog.Azure], Target: base[catalog.Azure] + "/api/sample",
+			{ID: "aws-us-east-1", Provider: catalog.AWS, Region: Region(catalog.AWS), Target: LambdaARN, MemoryMB: 128},
+			{ID: "gcp-us-central1", Provider: catalog.GCP, Region: Region(catalog.GCP), Target: base[catalog.GCP] + "/", MemoryMB: 256},
+			{ID: "azure-eastus", Provider: catalog.Azure, Region: Region(catalog.Azure), Target: base[catalog.Azure] + "/api/sample",
 				CredentialRef: "env:" + keyEnv},
 		},
 	}

@@ -197,7 +197,8 @@ func (s *Service) Invoke(ctx context.Context, call Call) (Result, error) {
 
 // resolve finds the function and its active policy (nil when none).
 func (s *Service) resolve(ctx context.Context, name string) (catalog.Function, *policy.Policy, error) {
-	if name == "" {
+	byDefault := name == ""
+	if byDefault {
 		n, err := s.config.DefaultFunction(ctx)
 		if errors.Is(err, fault.ErrNotFound) {
 			return catalog.Function{}, nil, fault.Conflict("no policy has been activated yet, so there is no default function; activate one with POST /v1/policies/{name}/activate")
@@ -210,6 +211,11 @@ func (s *Service) resolve(ctx context.Context, name string) (catalog.Function, *
 	fn, err := s.config.GetFunction(ctx, name)
 	if err != nil {
 		return catalog.Function{}, nil, fmt.Errorf("resolve function %q: %w", name, err)
+	}
+	if fn.ActivePolicy == "" && byDefault {
+		// The seed's endpoint means "the active policy's function"; with
+		// that policy deactivated there is none.
+		return catalog.Function{}, nil, fault.Conflict("function %q, the default one, has no active policy any more; activate a policy with POST /v1/policies/{name}/activate", name)
 	}
 	if fn.ActivePolicy == "" {
 		return fn, nil, nil

@@ -253,6 +253,11 @@ func TestResolve(t *testing.T) {
 	}{
 		{"default function", func(c *fakeConfig) {}, "", nil, "aws"},
 		{"no default yet", func(c *fakeConfig) { c.defaultFn = "" }, "", fault.ErrConflict, ""},
+		{"default function's policy deactivated", func(c *fakeConfig) {
+			f := c.functions["sample"]
+			f.ActivePolicy = ""
+			c.functions["sample"] = f
+		}, "", fault.ErrConflict, ""},
 		{"unknown function", func(c *fakeConfig) {}, "nope", fault.ErrNotFound, ""},
 		{"active policy vanished: declared order", func(c *fakeConfig) { delete(c.policies, "saver") }, "sample", nil, "aws"},
 		{"no policy: declared order", func(c *fakeConfig) {

@@ -20,7 +20,7 @@ type Strategy string
 const Static Strategy = "static"
 
 // Strategies lists the strategies this build can route with.
-var Strategies = []Strategy{Static}
+func Strategies() []Strategy { return []Strategy{Static} }
 
 // Policy is a routing policy as in the seed design's policies table (name,
 // default_provider, default target, is_active, created_at) plus the function
@@ -66,11 +66,11 @@ func (p *Policy) Validate() error {
 		vs.Add("function", "%s", msg)
 	}
 	known := false
-	for _, s := range Strategies {
+	for _, s := range Strategies() {
 		known = known || s == p.Strategy
 	}
 	if !known {
-		vs.Add("strategy", "strategy %q is not available; use one of %v", p.Strategy, Strategies)
+		vs.Add("strategy", "strategy %q is not available; use one of %v", p.Strategy, Strategies())
 	}
 	if !p.DefaultProvider.Valid() {
 		vs.Add("default_provider", "%q is not one of aws, azure, gcp", p.DefaultProvider)

@@ -45,6 +45,31 @@ func CheckKeyPart(field, value string) error {
 	return nil
 }
 
+// MovingActive is the error for moving an active policy to another function.
+func MovingActive(name, from, to string) error {
+	return fault.Conflict("policy %q is active for function %q and cannot move to function %q; deactivate it first", name, from, to)
+}
+
+// Expired reports whether a record's retention has passed; a zero ExpiresAt
+// never expires.
+func Expired(r invocation.Record, now time.Time) bool {
+	return !r.ExpiresAt.IsZero() && r.ExpiresAt.Before(now)
+}
+
+// CheckRecord rejects a record a store cannot key on.
+func CheckRecord(r invocation.Record) error {
+	if err := CheckKeyPart("invocation_id", r.ID); err != nil {
+		return err
+	}
+	if err := CheckKeyPart("function_name", r.FunctionName); err != nil {
+		return err
+	}
+	if strings.ContainsRune(r.KeyID, 0) {
+		return fault.Invalid("key_id", "must not contain NUL characters")
+	}
+	return nil
+}
+
 // LastAdminKey is the error for deleting the only admin key, which would
 // leave nobody able to manage the installation.
 func LastAdminKey(id string) error {

@@ -284,7 +284,7 @@ func checkServiceAccount(key secret.Value) error {
 		return nil // the library uses Google's endpoint
 	}
 	u, err := url.Parse(sa.TokenURI)
-	if err != nil || !(u.Scheme == "https" || (u.Scheme == "http" && httpcall.IsLoopback(u.Hostname()))) {
+	if err != nil || !(u.Scheme == "https" || (u.Scheme == "http" && catalog.IsLoopback(u.Hostname()))) {
 		return errors.New("the service-account key's token_uri must be an https URL")
 	}
 	return nil

@@ -14,13 +14,13 @@ import (
 	"fmt"
 	"io"
 	"mime"
-	"net"
 	"net/http"
 	"net/url"
 	"regexp"
 	"strings"
 	"unicode/utf8"
 
+	"github.com/fiso-dev/fiso/shared/catalog"
 	"github.com/fiso-dev/fiso/shared/cloud"
 )
 
@@ -222,19 +222,10 @@ func checkTarget(target string) error {
 		return errors.New("the target URL must not carry credentials")
 	case u.Scheme == "https":
 		return nil
-	case u.Scheme == "http" && IsLoopback(u.Hostname()):
+	case u.Scheme == "http" && catalog.IsLoopback(u.Hostname()):
 		return nil
 	}
 	return errors.New("the target must use https (plain http only for loopback hosts)")
-}
-
-// IsLoopback reports whether host names this machine.
-func IsLoopback(host string) bool {
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 // transportError classifies a failed exchange. The transport's message names

@@ -5,7 +5,7 @@
 // # Schema
 //
 // schema.go is the single definition of both tables (CreateTables builds them
-// from it, and infra/ mirrors it). Both are PAY_PER_REQUEST.
+// from it; the deployment templates must mirror it). Both are PAY_PER_REQUEST.
 //
 // The config table holds everything an operator edits, keyed by pk (S, HASH)
 // and sk (S, RANGE):
@@ -14,6 +14,7 @@
 //	pk="POLICY"   sk=name      policy.Policy attributes
 //	pk="KEY"      sk=hash      id, hash, name, role, team, created_at
 //	pk="SETTING"  sk="default_function"   value = function name
+//	pk="SETTING"  sk="admin_keys"         n = number of admin keys
 //
 // Listing a kind is a Query on its pk. Versions are kept with
 // version = if_not_exists(version, 0) + 1 in the same UpdateItem that writes

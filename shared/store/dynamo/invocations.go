@@ -42,7 +42,7 @@ func dayOf(t time.Time) string { return t.UTC().Format(time.DateOnly) }
 // keyed by function and time, so rewriting an ID replaces the record only
 // when those stay the same (as they do for a record updated after the call).
 func (s *Store) PutInvocation(ctx context.Context, r invocation.Record) error {
-	if err := checkRecord(r); err != nil {
+	if err := store.CheckRecord(r); err != nil {
 		return fmt.Errorf("put invocation %q: %w", r.ID, err)
 	}
 	it := invocationItem{Record: r, SK: invocation.PositionOf(r).SortKey(), DayShard: dayShard(r)}
@@ -110,7 +110,7 @@ func (s *Store) getInvocation(ctx context.Context, id string) (invocation.Record
 		if err != nil {
 			return invocation.Record{}, fmt.Errorf("decode: %w", err)
 		}
-		if !expired(r, now) {
+		if !store.Expired(r, now) {
 			return r, nil
 		}
 	}
@@ -132,9 +132,10 @@ type window struct {
 	now    time.Time
 }
 
-// ListInvocations implements store.Invocations. One function: a Query on the
-// table (filtered by key_id when one is asked for). One API key: a Query on
-// by-key. Neither: the by-day shards of each day, newest day first.
+// ListInvocations implements store.Invocations. One API key: a Query on
+// by-key (filtered by function when one is asked for). One function: a
+// Query on the table. Neither: the by-day shards of each day, newest day
+// first.
 func (s *Store) ListInvocations(ctx context.Context, q invocation.Query) (invocation.Page, error) {
 	limit, err := store.PageSize(q)
 	if err != nil {
@@ -155,10 +156,13 @@ func (s *Store) ListInvocations(ctx context.Context, q invocation.Query) (invoca
 	var found []listed
 	if w.lo < w.hi {
 		switch {
-		case q.Function != "":
-			found, err = s.query(ctx, w, "", attrFunctionName, q.Function, q.KeyID)
 		case q.KeyID != "":
-			found, err = s.query(ctx, w, IndexByKey, attrKeyID, q.KeyID, "")
+			// A key's calls are usually of few functions, so its index,
+			// filtered by function, reads fewer items than the function's
+			// partition filtered by key.
+			found, err = s.query(ctx, w, IndexByKey, attrKeyID, q.KeyID, filterOn(attrFunctionName, q.Function))
+		case q.Function != "":
+			found, err = s.query(ctx, w, "", attrFunctionName, q.Function, nil)
 		default:
 			found, err = s.listByDay(ctx, w, q.Since)
 		}
@@ -191,7 +195,7 @@ func (s *Store) listByDay(ctx context.Context, w window, since time.Time) ([]lis
 		for n := range dayShards {
 			g.Go(func() error {
 				var err error
-				shards[n], err = s.query(gctx, need, IndexByDay, attrDayShard, dayOf(day)+"#"+strconv.Itoa(n), "")
+				shards[n], err = s.query(gctx, need, IndexByDay, attrDayShard, dayOf(day)+"#"+strconv.Itoa(n), nil)
 				return err
 			})
 		}
@@ -208,17 +212,26 @@ func (s *Store) listByDay(ctx context.Context, w window, since time.Time) ([]lis
 	return out, nil
 }
 
+// filterOn is an equality filter on attribute a, or nil when v is empty.
+func filterOn(a, v string) *expression.ConditionBuilder {
+	if v == "" {
+		return nil
+	}
+	c := attr(a).Equal(value(v))
+	return &c
+}
+
 // query reads one partition (of the table or an index) newest first until
-// it has w.want live records or the partition's window is exhausted.
-// keyID, when set, filters the table's partition to one API key.
-func (s *Store) query(ctx context.Context, w window, index, hashAttr, hashValue, keyID string) ([]listed, error) {
+// it has w.want live records or the partition's window is exhausted. extra,
+// when set, filters the partition further.
+func (s *Store) query(ctx context.Context, w window, index, hashAttr, hashValue string, extra *expression.ConditionBuilder) ([]listed, error) {
 	keyCond := expression.Key(hashAttr).Equal(value(hashValue)).
 		And(expression.Key(attrSK).Between(value(w.lo), value(w.hi)))
 	// TTL deletes lazily: leave out what has surely expired (ttl is in
 	// whole seconds; the exact check is expired below).
 	filter := expression.Or(attr(attrTTL).AttributeNotExists(), attr(attrTTL).GreaterThanEqual(value(w.now.Unix())))
-	if keyID != "" {
-		filter = expression.And(filter, attr(attrKeyID).Equal(value(keyID)))
+	if extra != nil {
+		filter = expression.And(filter, *extra)
 	}
 	expr, err := expression.NewBuilder().WithKeyCondition(keyCond).WithFilter(filter).Build()
 	if err != nil {
@@ -240,7 +253,13 @@ func (s *Store) query(ctx context.Context, w window, index, hashAttr, hashValue,
 	var out []listed
 	for {
 		// One more than needed, for the After item that BETWEEN includes.
-		in.Limit = aws.Int32(int32(min(w.want-len(out)+1, 1000)))
+		// DynamoDB applies Limit before the filter, so a filtered read asks
+		// for more at a time rather than crawling in tiny pages.
+		need := w.want - len(out) + 1
+		if extra != nil {
+			need = max(8*need, 100)
+		}
+		in.Limit = aws.Int32(int32(min(need, 1000)))
 		page, err := s.db.Query(ctx, in)
 		if err != nil {
 			return nil, err
@@ -251,7 +270,7 @@ func (s *Store) query(ctx context.Context, w window, index, hashAttr, hashValue,
 				return nil, fmt.Errorf("decode invocation: %w", err)
 			}
 			sk := invocation.PositionOf(r).SortKey()
-			if sk == w.drop || expired(r, w.now) {
+			if sk == w.drop || store.Expired(r, w.now) {
 				continue
 			}
 			if out = append(out, listed{r, sk}); len(out) == w.want {
@@ -263,15 +282,4 @@ func (s *Store) query(ctx context.Context, w window, index, hashAttr, hashValue,
 		}
 		in.ExclusiveStartKey = page.LastEvaluatedKey
 	}
-}
-
-func expired(r invocation.Record, now time.Time) bool {
-	return !r.ExpiresAt.IsZero() && r.ExpiresAt.Before(now)
-}
-
-func checkRecord(r invocation.Record) error {
-	if err := store.CheckKeyPart("invocation_id", r.ID); err != nil {
-		return err
-	}
-	return store.CheckKeyPart("function_name", r.FunctionName)
 }

@@ -75,7 +75,7 @@ func (s *Store) PutPolicy(ctx context.Context, p policy.Policy, expect int64) (p
 	if old, failed := conditionFailed(err); failed {
 		if err = versionConflict("policy", p.Name, old, expect); err == nil {
 			stored, _ := unmarshalMap[policy.Policy](old)
-			err = movingActive(p.Name, stored.Function, p.Function)
+			err = store.MovingActive(p.Name, stored.Function, p.Function)
 		}
 	}
 	if err != nil {
@@ -86,10 +86,6 @@ func (s *Store) PutPolicy(ctx context.Context, p policy.Policy, expect int64) (p
 		return policy.Policy{}, false, fmt.Errorf("put policy %q: decode result: %w", p.Name, err)
 	}
 	return got, got.Version == 1, nil
-}
-
-func movingActive(name, from, to string) error {
-	return fault.Conflict("policy %q is active for function %q and cannot move to function %q; deactivate it first", name, from, to)
 }
 
 // inactive holds for a policy that is not active (or not stored yet).

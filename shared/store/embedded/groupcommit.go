@@ -3,6 +3,7 @@ package embedded
 import (
 	"errors"
 	"sync"
+	"sync/atomic"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -30,6 +31,10 @@ type committer struct {
 	queue   chan pendingWrite
 	done    chan struct{}
 	onError func(error)
+
+	// pending counts writes queued but not yet committed, so that flush
+	// costs nothing (no empty transaction, no fsync) when there are none.
+	pending atomic.Int64
 
 	mu     sync.RWMutex
 	closed bool
@@ -67,6 +72,9 @@ func (c *committer) enqueue(fn func(*bolt.Tx) error) error {
 
 // flush returns once every write queued before it is committed.
 func (c *committer) flush() error {
+	if c.pending.Load() == 0 {
+		return nil
+	}
 	return c.write(func(*bolt.Tx) error { return nil })
 }
 
@@ -76,6 +84,7 @@ func (c *committer) submit(p pendingWrite) error {
 	if c.closed {
 		return errClosed
 	}
+	c.pending.Add(1)
 	c.queue <- p
 	return nil
 }
@@ -139,6 +148,7 @@ func (c *committer) commit(group []pendingWrite) {
 }
 
 func (c *committer) answer(p pendingWrite, err error) {
+	c.pending.Add(-1)
 	switch {
 	case p.result != nil:
 		p.result <- err

@@ -11,7 +11,6 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
-	"github.com/fiso-dev/fiso/shared/fault"
 	"github.com/fiso-dev/fiso/shared/invocation"
 	"github.com/fiso-dev/fiso/shared/store"
 )
@@ -24,7 +23,7 @@ const sep = "\x00"
 // once queued: the request does not wait for the fsync, every later read
 // sees it (reads flush first), and a failed commit is logged.
 func (s *Store) PutInvocation(ctx context.Context, r invocation.Record) error {
-	if err := checkRecord(r); err != nil {
+	if err := store.CheckRecord(r); err != nil {
 		return fmt.Errorf("put invocation %q: %w", r.ID, err)
 	}
 	r = inUTC(r)
@@ -87,7 +86,7 @@ func (s *Store) GetInvocation(ctx context.Context, id string) (invocation.Record
 		if err := json.Unmarshal(data, &r); err != nil {
 			return fmt.Errorf("decode invocation: %w", err)
 		}
-		if expired(r, now) {
+		if store.Expired(r, now) {
 			return store.NotFound("invocation", id)
 		}
 		return nil
@@ -129,7 +128,7 @@ func (s *Store) ListInvocations(ctx context.Context, q invocation.Query) (invoca
 			if err := json.Unmarshal(data, &r); err != nil {
 				return false, fmt.Errorf("decode invocation %q: %w", pk, err)
 			}
-			if !expired(r, now) {
+			if !store.Expired(r, now) {
 				items = append(items, r)
 			}
 			return len(items) <= limit, nil
@@ -272,23 +271,6 @@ func scanDown(b *bolt.Bucket, lower, upper string, visit func(k, v []byte) (bool
 		if err != nil || !more {
 			return err
 		}
-	}
-	return nil
-}
-
-func expired(r invocation.Record, now time.Time) bool {
-	return !r.ExpiresAt.IsZero() && r.ExpiresAt.Before(now)
-}
-
-func checkRecord(r invocation.Record) error {
-	if err := store.CheckKeyPart("invocation_id", r.ID); err != nil {
-		return err
-	}
-	if err := store.CheckKeyPart("function_name", r.FunctionName); err != nil {
-		return err
-	}
-	if strings.Contains(r.KeyID, sep) {
-		return fault.Invalid("key_id", "must not contain NUL characters")
 	}
 	return nil
 }

@@ -51,7 +51,7 @@ func (s *Store) PutPolicy(ctx context.Context, p policy.Policy, expect int64) (p
 			return err
 		}
 		if old.IsActive && old.Function != p.Function {
-			return movingActive(p.Name, old.Function, p.Function)
+			return store.MovingActive(p.Name, old.Function, p.Function)
 		}
 		created = !found
 		p.UpdatedAt = p.UpdatedAt.UTC()
@@ -67,10 +67,6 @@ func (s *Store) PutPolicy(ctx context.Context, p policy.Policy, expect int64) (p
 		return policy.Policy{}, false, fmt.Errorf("put policy %q: %w", p.Name, err)
 	}
 	return p, created, nil
-}
-
-func movingActive(name, from, to string) error {
-	return fault.Conflict("policy %q is active for function %q and cannot move to function %q; deactivate it first", name, from, to)
 }
 
 // DeletePolicy implements store.Policies.
