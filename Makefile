@@ -31,7 +31,7 @@ fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
-## bench: routing and end-to-end overhead figures (see README "Performance")
+## bench: routing and end-to-end overhead figures (README, "Performance")
 bench:
 	./.ci/with-moto $(GO) test -run '^$$' -bench . -benchtime 2s -count 1 ./shared/route ./shared/orchestrator ./shared/controlplane
 

@@ -49,6 +49,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if _, err := parseFlags(fs, args); err != nil {
 		return err
 	}
+	controlplane.TuneGC(os.Getenv)
 	logger := newLogger(stderr)
 	cfg, err := controlplane.FromEnv(os.Getenv, controlplane.Defaults())
 	if err != nil {

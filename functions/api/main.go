@@ -17,6 +17,7 @@ import (
 var version = "dev"
 
 func main() {
+	controlplane.TuneGC(os.Getenv)
 	logger := slog.New(slog.NewJSONHandler(os.Stdout, nil))
 	h, err := newHandler(context.Background(), os.Getenv, controlplane.Options{Logger: logger, Version: version})
 	if err != nil {

@@ -2,6 +2,8 @@ package controlplane
 
 import (
 	"errors"
+	"math"
+	"runtime/debug"
 	"strings"
 	"testing"
 	"time"
@@ -47,6 +49,35 @@ func TestFromEnv(t *testing.T) {
 			}
 			if !tc.check(c) {
 				t.Errorf("config = %+v", c)
+			}
+		})
+	}
+}
+
+func TestTuneGC(t *testing.T) {
+	defer debug.SetGCPercent(debug.SetGCPercent(100))
+	defer debug.SetMemoryLimit(debug.SetMemoryLimit(-1))
+	tests := []struct {
+		name      string
+		env       map[string]string
+		wantGC    int
+		wantLimit int64
+	}{
+		{"defaults", nil, GCPercent, math.MaxInt64},
+		{"lambda", map[string]string{"AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "1024"}, GCPercent, 1024 << 20 * 85 / 100},
+		{"operator's GOGC wins", map[string]string{"GOGC": "50"}, 100, math.MaxInt64},
+		{"operator's GOMEMLIMIT wins", map[string]string{"GOMEMLIMIT": "1GiB", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "512"}, GCPercent, math.MaxInt64},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			debug.SetGCPercent(100)
+			debug.SetMemoryLimit(math.MaxInt64)
+			TuneGC(func(k string) string { return tc.env[k] })
+			if got := debug.SetGCPercent(100); got != tc.wantGC {
+				t.Errorf("GC percent = %d, want %d", got, tc.wantGC)
+			}
+			if got := debug.SetMemoryLimit(-1); got != tc.wantLimit {
+				t.Errorf("memory limit = %d, want %d", got, tc.wantLimit)
 			}
 		})
 	}
