@@ -42,6 +42,7 @@ func ParseFunctionName(s string) (FunctionRef, error) {
 	parts := strings.Split(s, ":")
 	var ref FunctionRef
 	var rest []string
+	qualified := true // the spelling names an account, which must then be valid
 	switch {
 	case len(parts) >= 7 && parts[0] == "arn":
 		if parts[2] != "lambda" || parts[5] != "function" {
@@ -59,9 +60,11 @@ func ParseFunctionName(s string) (FunctionRef, error) {
 		ref.Account = parts[0]
 		rest = parts[2:]
 	default:
-		rest = parts
+		rest, qualified = parts, false
 	}
-	if ref.Account != "" && !lambdaAccountPart.MatchString(ref.Account) {
+	// An empty account (":function:f", found by FuzzParseFunctionName) is
+	// as invalid as a malformed one.
+	if qualified && !lambdaAccountPart.MatchString(ref.Account) {
 		return FunctionRef{}, fmt.Errorf("account %q is not a 12-digit AWS account ID", ref.Account)
 	}
 	if len(rest) == 0 || len(rest) > 2 {
