@@ -63,21 +63,9 @@ type devProc struct {
 	env    []string
 	url    string
 	cmd    *exec.Cmd
-	stdout *syncBuffer
-	stderr *syncBuffer
+	stdout *testenv.Buffer
+	stderr *testenv.Buffer
 }
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
 
 func startDev(t *testing.T, dataDir string, extraEnv ...string) *devProc {
 	t.Helper()
@@ -85,13 +73,13 @@ func startDev(t *testing.T, dataDir string, extraEnv ...string) *devProc {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := &devProc{t: t, bin: fisoBinary(t), url: fmt.Sprintf("http://127.0.0.1:%d", port), stdout: &syncBuffer{}}
+	d := &devProc{t: t, bin: fisoBinary(t), url: fmt.Sprintf("http://127.0.0.1:%d", port), stdout: &testenv.Buffer{}}
 	d.env = append(os.Environ(), "FISO_ADDR="+strings.TrimPrefix(d.url, "http://"), "FISO_DATA_DIR="+dataDir, "FISO_LOG_LEVEL=info")
 	d.env = append(d.env, extraEnv...)
 	d.cmd = exec.Command(d.bin, "dev")
 	d.cmd.Env = d.env
 	d.cmd.Stdout = d.stdout
-	d.stderr = &syncBuffer{}
+	d.stderr = &testenv.Buffer{}
 	d.cmd.Stderr = d.stderr
 	if err := d.cmd.Start(); err != nil {
 		t.Fatal(err)

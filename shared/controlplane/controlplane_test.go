@@ -1,7 +1,6 @@
 package controlplane_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -10,7 +9,6 @@ import (
 	"net/http/httptest"
 	"os"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -59,22 +57,8 @@ type stack struct {
 	clouds *devclouds.Clouds
 	cp     *controlplane.ControlPlane
 	url    string
-	logs   *syncBuffer
+	logs   *testenv.Buffer
 }
-
-// syncBuffer collects the control plane's log lines, so tests can check
-// that no secret ever reaches them.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
 
 type storeKind string
 
@@ -87,7 +71,7 @@ func newStack(t testing.TB, kind storeKind, cfg controlplane.Config, wrap func(s
 	t.Helper()
 	clouds := devclouds.Start(t, azureKey)
 	t.Setenv(azureKeyEnv, clouds.AzureKey)
-	logs := &syncBuffer{}
+	logs := &testenv.Buffer{}
 	cfg.LambdaEndpoint = clouds.URL(catalog.AWS)
 	cfg.DataDir = t.TempDir()
 	cfg.Store = string(kind)
