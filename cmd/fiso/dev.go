@@ -239,7 +239,7 @@ func createTables(ctx context.Context, cfg controlplane.Config, awsCfg aws.Confi
 			o.BaseEndpoint = aws.String(cfg.DynamoDBEndpoint)
 		}
 	})
-	if err := dynamo.CreateTables(ctx, client, dynamo.Tables{Config: cfg.ConfigTable, Invocations: cfg.InvocationsTable}); err != nil {
+	if err := dynamo.CreateTables(ctx, client, cfg.DynamoTables()); err != nil {
 		return fmt.Errorf("create DynamoDB tables: %w", err)
 	}
 	return nil

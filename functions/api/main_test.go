@@ -53,7 +53,7 @@ func TestEventsThroughTheLambdaHandler(t *testing.T) {
 	t.Setenv("FISO_SECRET_TEST_AZURE_KEY", clouds.AzureKey)
 	moto := testenv.Moto(t)
 	awsCfg := testenv.AWSConfig()
-	tables := dynamo.Tables{Config: "events-config", Invocations: "events-invocations"}
+	tables := dynamo.Tables{Config: "events-config", Invocations: "events-invocations", Aggregates: "events-aggregates"}
 	client := dynamodb.NewFromConfig(awsCfg, func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(moto) })
 	if err := dynamo.CreateTables(ctx, client, tables); err != nil {
 		t.Fatal(err)
@@ -64,6 +64,7 @@ func TestEventsThroughTheLambdaHandler(t *testing.T) {
 		"FISO_DYNAMODB_ENDPOINT": moto,
 		"FISO_TABLE_CONFIG":      tables.Config,
 		"FISO_TABLE_INVOCATIONS": tables.Invocations,
+		"FISO_TABLE_AGGREGATES":  tables.Aggregates,
 		"FISO_LAMBDA_ENDPOINT":   clouds.URL(catalog.AWS),
 	}
 	h, err := newHandler(ctx, func(k string) string { return env[k] }, controlplane.Options{

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -70,6 +71,10 @@ type Deployment struct {
 	Target   string `json:"target"`
 	MemoryMB int    `json:"memory_mb,omitempty"`
 	Arch     Arch   `json:"arch,omitempty"`
+	// Plan is the pricing plan the deployment runs on: lambda (aws),
+	// consumption or flex (azure), gen2 or gen1 (gcp). It defaults to the
+	// provider's first.
+	Plan string `json:"plan,omitempty"`
 	// CredentialRef says where the secret needed to call the target lives
 	// (env:NAME or secretsmanager:ID): the Azure function key, or the GCP
 	// service-account JSON used to mint ID tokens. Never the secret itself.
@@ -120,6 +125,11 @@ func (f *Function) Normalize() {
 		}
 		if d.Arch == "" {
 			d.Arch = X86_64
+		}
+		if d.Plan == "" {
+			if plans := PlansOf(d.Provider); len(plans) > 0 {
+				d.Plan = plans[0]
+			}
 		}
 	}
 }
@@ -198,6 +208,12 @@ func (d Deployment) validate(field string, vs *fault.Violations) {
 	}
 	if d.Arch != X86_64 && d.Arch != ARM64 {
 		vs.Add(field+".arch", "arch %q is not x86_64 or arm64", truncate(string(d.Arch)))
+	}
+	if plans := PlansOf(d.Provider); !slices.Contains(plans, d.Plan) {
+		vs.Add(field+".plan", "plan %q is not one of %s's plans %v", truncate(d.Plan), d.Provider, plans)
+	}
+	if d.Arch == ARM64 && d.Provider != AWS {
+		vs.Add(field+".arch", "%s functions run on x86_64 only", d.Provider)
 	}
 	if msg := checkCredentialRef(d); msg != "" {
 		vs.Add(field+".credential_ref", "%s", msg)
@@ -289,6 +305,20 @@ func secretName(id string) string {
 		return ""
 	}
 	return parts[6]
+}
+
+// PlansOf lists a provider's pricing plans, the default first. The pricing
+// package defines what each costs.
+func PlansOf(p Provider) []string {
+	switch p {
+	case AWS:
+		return []string{"lambda"}
+	case Azure:
+		return []string{"consumption", "flex"}
+	case GCP:
+		return []string{"gen2", "gen1"}
+	}
+	return nil
 }
 
 // IsLoopback reports whether host names this machine, the only place FISO

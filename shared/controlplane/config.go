@@ -28,6 +28,7 @@ type Config struct {
 	DynamoDBEndpoint string
 	ConfigTable      string
 	InvocationsTable string
+	AggregatesTable  string
 	// LambdaEndpoint overrides the Lambda endpoint (fiso dev's local Lambda).
 	LambdaEndpoint string
 	// SecretsManagerEndpoint overrides the Secrets Manager endpoint.
@@ -48,6 +49,7 @@ func Defaults() Config {
 		DataDir:          ".fiso",
 		ConfigTable:      "fiso-config",
 		InvocationsTable: "fiso-invocations",
+		AggregatesTable:  "fiso-aggregates",
 		AttemptTimeout:   10 * time.Second,
 		RequestTimeout:   28 * time.Second,
 		CacheTTL:         5 * time.Second,
@@ -83,6 +85,7 @@ func FromEnv(getenv func(string) string, base Config) (Config, error) {
 	str("FISO_DYNAMODB_ENDPOINT", &c.DynamoDBEndpoint)
 	str("FISO_TABLE_CONFIG", &c.ConfigTable)
 	str("FISO_TABLE_INVOCATIONS", &c.InvocationsTable)
+	str("FISO_TABLE_AGGREGATES", &c.AggregatesTable)
 	str("FISO_LAMBDA_ENDPOINT", &c.LambdaEndpoint)
 	str("FISO_SECRETSMANAGER_ENDPOINT", &c.SecretsManagerEndpoint)
 	dur("FISO_ATTEMPT_TIMEOUT", &c.AttemptTimeout)

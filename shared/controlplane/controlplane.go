@@ -20,6 +20,7 @@ import (
 	"github.com/fiso-dev/fiso/shared/cloud/gcpfunc"
 	"github.com/fiso-dev/fiso/shared/httpapi"
 	"github.com/fiso-dev/fiso/shared/orchestrator"
+	"github.com/fiso-dev/fiso/shared/pricebook"
 	"github.com/fiso-dev/fiso/shared/route"
 	"github.com/fiso-dev/fiso/shared/secret"
 	"github.com/fiso-dev/fiso/shared/store"
@@ -54,7 +55,9 @@ type ControlPlane struct {
 	// Raw is the store without the cache.
 	Raw          store.Store
 	Orchestrator *orchestrator.Service
-	Routes       []string
+	// Prices is the price book the orchestrator prices invocations with.
+	Prices *pricebook.Book
+	Routes []string
 }
 
 // New assembles the control plane. Close the returned ControlPlane's store
@@ -100,19 +103,22 @@ func New(ctx context.Context, cfg Config, opts Options) (*ControlPlane, error) {
 			catalog.GCP:   gcpfunc.New(opts.HTTPClient, secrets),
 		}
 	}
+	book := pricebook.New(raw, pricebook.DefaultTTL, opts.Now)
 	orch := orchestrator.New(st, raw, route.NewRouter(nil), invokers, orchestrator.Options{
 		AttemptTimeout: cfg.AttemptTimeout,
 		Retention:      cfg.Retention,
 		Now:            opts.Now,
 		Logger:         opts.Logger,
+		Pricer:         book,
 	})
 	api := httpapi.New(st, orch, httpapi.Options{
 		RequestTimeout: cfg.RequestTimeout,
 		Now:            opts.Now,
 		Logger:         opts.Logger,
 		Version:        opts.Version,
+		Prices:         book,
 	})
-	return &ControlPlane{Handler: api, Store: st, Raw: raw, Orchestrator: orch, Routes: api.Routes()}, nil
+	return &ControlPlane{Handler: api, Store: st, Raw: raw, Orchestrator: orch, Prices: book, Routes: api.Routes()}, nil
 }
 
 // Close releases the store.
@@ -155,7 +161,7 @@ func OpenStore(ctx context.Context, cfg Config, awsCfg aws.Config, now func() ti
 				o.BaseEndpoint = aws.String(cfg.DynamoDBEndpoint)
 			}
 		})
-		return dynamo.New(client, dynamo.Tables{Config: cfg.ConfigTable, Invocations: cfg.InvocationsTable}, dynamo.WithClock(now)), nil
+		return dynamo.New(client, cfg.DynamoTables(), dynamo.WithClock(now)), nil
 	}
 	return nil, errors.New("unknown store " + cfg.Store)
 }
@@ -175,4 +181,9 @@ func NewHTTPClient() *http.Client {
 		ExpectContinueTimeout: time.Second,
 	}
 	return &http.Client{Transport: t}
+}
+
+// DynamoTables names the DynamoDB tables of cfg.
+func (c Config) DynamoTables() dynamo.Tables {
+	return dynamo.Tables{Config: c.ConfigTable, Invocations: c.InvocationsTable, Aggregates: c.AggregatesTable}
 }

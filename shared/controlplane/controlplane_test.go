@@ -5,9 +5,11 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -23,6 +25,7 @@ import (
 	"github.com/fiso-dev/fiso/shared/httpapi"
 	"github.com/fiso-dev/fiso/shared/invocation"
 	"github.com/fiso-dev/fiso/shared/policy"
+	"github.com/fiso-dev/fiso/shared/pricing"
 	"github.com/fiso-dev/fiso/shared/store"
 	"github.com/fiso-dev/fiso/shared/store/dynamo"
 	"github.com/fiso-dev/fiso/shared/testenv"
@@ -80,9 +83,9 @@ func newStack(t testing.TB, kind storeKind, cfg controlplane.Config, wrap func(s
 	if kind == dynamoStore {
 		cfg.DynamoDBEndpoint = testenv.Moto(t)
 		suffix := strings.ToLower(strings.ReplaceAll(t.Name(), "/", "-"))
-		cfg.ConfigTable, cfg.InvocationsTable = "cfg-"+suffix, "inv-"+suffix
+		cfg.ConfigTable, cfg.InvocationsTable, cfg.AggregatesTable = "cfg-"+suffix, "inv-"+suffix, "agg-"+suffix
 		client := dynamodb.NewFromConfig(awsCfg, func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(cfg.DynamoDBEndpoint) })
-		if err := dynamo.CreateTables(context.Background(), client, dynamo.Tables{Config: cfg.ConfigTable, Invocations: cfg.InvocationsTable}); err != nil {
+		if err := dynamo.CreateTables(context.Background(), client, cfg.DynamoTables()); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -200,12 +203,20 @@ func TestEndToEnd(t *testing.T) {
 			if r = s.mustCall("POST", "/api/v1/orchestrate", ``, 200); r.header.Get(httpapi.HeaderColdStart) != "false" {
 				t.Errorf("second call cold start = %q, want false", r.header.Get(httpapi.HeaderColdStart))
 			}
+			// Priced from the REPORT line under the built-in us-east-1 card:
+			// 128 MB at $0.0000166667 per GB-s, plus $0.0000002 a request.
+			awsCost := checkCost(t, s, r, invocation.CostReported)
+			if awsCost < 0.0000002 || awsCost > 0.0000002+0.0000166667/8 {
+				t.Errorf("aws call cost %v, want a request fee plus at most a second at 128 MB", awsCost)
+			}
 
 			// Prefer gcp by editing the active policy.
 			s.mustCall("PUT", "/v1/policies/default-cost-saver", `{"function":"sample","default_provider":"gcp","failover":["aws","azure"]}`, 200)
-			if p := platformOf(t, s.mustCall("POST", "/api/v1/orchestrate", `{}`, 200)); p != "Google Cloud Functions" {
+			r = s.mustCall("POST", "/api/v1/orchestrate", `{}`, 200)
+			if p := platformOf(t, r); p != "Google Cloud Functions" {
 				t.Errorf("after preferring gcp: platform = %q", p)
 			}
+			checkCost(t, s, r, invocation.CostComputed)
 			// Prefer azure by activating another policy: the function key travels through the credential reference.
 			s.mustCall("PUT", "/v1/policies/prefer-azure", `{"function":"sample","default_provider":"azure"}`, 201)
 			s.mustCall("POST", "/v1/policies/prefer-azure/activate", ``, 200)
@@ -242,6 +253,18 @@ func TestEndToEnd(t *testing.T) {
 			}
 			if len(page.Items) != 1 || page.Items[0].ID != r.header.Get(httpapi.HeaderInvocationID) {
 				t.Errorf("newest listed invocation = %+v, want the failover call", page.Items)
+			}
+
+			// The calls so far are in the cost aggregates, by provider.
+			var costs struct {
+				Rows  []store.CostRow
+				Total store.CostRow
+			}
+			if err := json.Unmarshal(s.mustCall("GET", "/v1/costs?group_by=provider", "", 200).body, &costs); err != nil {
+				t.Fatal(err)
+			}
+			if len(costs.Rows) != 3 || costs.Total.Invocations != 5 || costs.Total.CostUSD <= 0 || costs.Total.Unpriced != 0 {
+				t.Errorf("costs by provider = %+v, want aws, azure and gcp rows totalling 5 priced invocations", costs)
 			}
 
 			// Everything down: 502 naming each attempt.
@@ -318,6 +341,10 @@ func (c *countingStore) DefaultFunction(ctx context.Context) (string, error) {
 	c.count(&c.reads)
 	return c.Store.DefaultFunction(ctx)
 }
+func (c *countingStore) CurrentRateCards(ctx context.Context) ([]pricing.Card, error) {
+	c.count(&c.reads)
+	return c.Store.CurrentRateCards(ctx)
+}
 func (c *countingStore) KeyByHash(ctx context.Context, hash string) (apikey.Key, error) {
 	c.count(&c.reads)
 	return c.Store.KeyByHash(ctx, hash)
@@ -360,4 +387,24 @@ type writeCounter struct {
 func (w *writeCounter) PutInvocation(ctx context.Context, r invocation.Record) error {
 	w.writes.Add(1)
 	return w.Store.PutInvocation(ctx, r)
+}
+
+// checkCost checks an invocation's cost header against its record and
+// returns the cost.
+func checkCost(t *testing.T, s *stack, r reply, source string) float64 {
+	t.Helper()
+	h := r.header.Get(httpapi.HeaderCostUSD)
+	cost, err := strconv.ParseFloat(h, 64)
+	if err != nil || cost <= 0 {
+		t.Fatalf("%s = %q, want a positive cost", httpapi.HeaderCostUSD, h)
+	}
+	var rec invocation.Record
+	if err := json.Unmarshal(s.mustCall("GET", "/v1/invocations/"+r.header.Get(httpapi.HeaderInvocationID), "", 200).body, &rec); err != nil {
+		t.Fatal(err)
+	}
+	if rec.CostUSD == nil || math.Abs(*rec.CostUSD-cost) > 1e-12 || rec.CostSource != source || rec.RateCardVersion == "" || rec.BilledDurationMs <= 0 || rec.BilledMemoryMB <= 0 {
+		t.Errorf("record cost %v, source %q, card %q, billed %v ms %d MB; want %v from %s with a card and billed figures",
+			rec.CostUSD, rec.CostSource, rec.RateCardVersion, rec.BilledDurationMs, rec.BilledMemoryMB, cost, source)
+	}
+	return cost
 }

@@ -17,6 +17,8 @@ import (
 	"github.com/fiso-dev/fiso/shared/cloud"
 	"github.com/fiso-dev/fiso/shared/httpapi"
 	"github.com/fiso-dev/fiso/shared/orchestrator"
+	"github.com/fiso-dev/fiso/shared/pricebook"
+	"github.com/fiso-dev/fiso/shared/pricing"
 	"github.com/fiso-dev/fiso/shared/route"
 	"github.com/fiso-dev/fiso/shared/store/embedded"
 )
@@ -70,7 +72,7 @@ func newEnv(t testing.TB) *env {
 	orch := orchestrator.New(st, st, route.NewRouter(nil), map[catalog.Provider]orchestrator.Invoker{
 		catalog.AWS: inv, catalog.Azure: inv, catalog.GCP: inv,
 	}, orchestrator.Options{Logger: logger})
-	e := &env{t: t, srv: httpapi.New(st, orch, httpapi.Options{Logger: logger}), inv: inv}
+	e := &env{t: t, srv: httpapi.New(st, orch, httpapi.Options{Logger: logger, Prices: pricebook.New(st, time.Minute, nil)}), inv: inv}
 	e.mustDo("PUT", "/v1/functions/sample", adminKey, sampleFunction, http.StatusCreated)
 	e.mustDo("PUT", "/v1/policies/saver", adminKey, `{"function":"sample","default_provider":"aws","failover":["gcp"]}`, http.StatusCreated)
 	e.mustDo("POST", "/v1/policies/saver/activate", adminKey, "", http.StatusOK)
@@ -199,6 +201,12 @@ func TestBadInputsAreClearProblems(t *testing.T) {
 		{"policy for missing function", request{method: "PUT", path: "/v1/policies/p", key: adminKey, body: `{"function":"ghost","default_provider":"aws"}`}, 400, "does not exist", "function"},
 		{"policy provider without deployment", request{method: "PUT", path: "/v1/policies/p", key: adminKey, body: `{"function":"sample","default_provider":"gcp","default_target":"https://elsewhere.example/"}`}, 400, "no gcp deployment", "default_target"},
 		{"unknown strategy", request{method: "PUT", path: "/v1/policies/p", key: adminKey, body: `{"function":"sample","default_provider":"aws","strategy":"cheapest"}`}, 400, "not available", "strategy"},
+		{"costs: unknown dimension", request{method: "GET", path: "/v1/costs?group_by=region", key: adminKey}, 400, "provider, function, team, day", "group_by"},
+		{"costs: bad day", request{method: "GET", path: "/v1/costs?from=yesterday", key: adminKey}, 400, "date", "from"},
+		{"costs: reversed range", request{method: "GET", path: "/v1/costs?from=2026-02-01&to=2026-01-01", key: adminKey}, 400, "before to", "from"},
+		{"costs: invoker key", request{method: "GET", path: "/v1/costs", key: invokerKey}, 403, "admin key", ""},
+		{"prices: unknown provider", request{method: "GET", path: "/v1/prices?provider=oracle", key: invokerKey}, 400, "aws, azure, gcp", "provider"},
+		{"prices: unknown parameter", request{method: "GET", path: "/v1/prices?sku=1", key: invokerKey}, 400, "unknown query parameter", "sku"},
 		{"bad key role", request{method: "POST", path: "/v1/keys", key: adminKey, body: `{"name":"x","role":"root"}`}, 400, "admin or invoker", "role"},
 		{"bad key id", request{method: "DELETE", path: "/v1/keys/zz", key: adminKey}, 400, "key ID", "id"},
 	}
@@ -421,5 +429,37 @@ func TestRequestIDIsEchoedOrMade(t *testing.T) {
 	w = e.do(request{method: "GET", path: "/healthz", header: map[string]string{"X-Request-Id": "bad id\n"}})
 	if got := w.Header().Get("X-Request-Id"); len(got) != 26 {
 		t.Errorf("X-Request-Id = %q, want a fresh ULID instead of an unsafe one", got)
+	}
+}
+
+func TestPricesAndCosts(t *testing.T) {
+	e := newEnv(t)
+	var prices struct{ Items []pricing.Card }
+	if err := json.Unmarshal(e.mustDo("GET", "/v1/prices?provider=aws&region=us-east-1", invokerKey, "", http.StatusOK).Body.Bytes(), &prices); err != nil {
+		t.Fatal(err)
+	}
+	if len(prices.Items) != 2 || prices.Items[0].Arch != catalog.ARM64 || prices.Items[1].Arch != catalog.X86_64 {
+		t.Fatalf("aws us-east-1 cards = %+v, want arm64 and x86_64", prices.Items)
+	}
+	for _, c := range prices.Items {
+		if c.Source == "" || c.FetchedAt.IsZero() || c.Version == "" {
+			t.Errorf("card %s lacks its provenance", c.KeyOf())
+		}
+	}
+	e.mustDo("POST", "/v1/functions/sample/invoke", invokerKey, `{}`, http.StatusOK)
+	var costs struct {
+		GroupBy string `json:"group_by"`
+		Rows    []struct {
+			Group       string
+			Invocations int64
+			Unpriced    int64
+		}
+	}
+	if err := json.Unmarshal(e.mustDo("GET", "/v1/costs?group_by=function", adminKey, "", http.StatusOK).Body.Bytes(), &costs); err != nil {
+		t.Fatal(err)
+	}
+	// This env's orchestrator has no pricer: the call is counted, unpriced.
+	if costs.GroupBy != "function" || len(costs.Rows) != 1 || costs.Rows[0].Group != "sample" || costs.Rows[0].Invocations != 1 || costs.Rows[0].Unpriced != 1 {
+		t.Errorf("costs = %+v", costs)
 	}
 }

@@ -80,6 +80,9 @@ func (s *Server) invoke(w http.ResponseWriter, r *http.Request, name string) err
 	if rec.ColdStart != nil {
 		h.Set(HeaderColdStart, strconv.FormatBool(*rec.ColdStart))
 	}
+	if rec.CostUSD != nil {
+		h.Set(HeaderCostUSD, formatUSD(*rec.CostUSD))
+	}
 	ct := resp.ContentType
 	if ct == "" {
 		ct = "application/json"

@@ -29,6 +29,7 @@ type Store interface {
 	store.Policies
 	store.Keys
 	store.Invocations
+	store.Costs
 }
 
 // Orchestrator runs invocations.
@@ -51,6 +52,8 @@ type Options struct {
 	Logger *slog.Logger
 	// Version is reported by /healthz.
 	Version string
+	// Prices lists the rate cards in force for GET /v1/prices.
+	Prices PriceBook
 }
 
 // Server is the API.
@@ -108,6 +111,9 @@ func New(st Store, orch Orchestrator, opts Options) *Server {
 
 		{"GET /v1/invocations", apikey.Invoker, s.listInvocations},
 		{"GET /v1/invocations/{id}", apikey.Invoker, s.getInvocation},
+
+		{"GET /v1/prices", apikey.Invoker, s.listPrices},
+		{"GET /v1/costs", apikey.Admin, s.getCosts},
 
 		{"GET /v1/keys", apikey.Admin, s.listKeys},
 		{"POST /v1/keys", apikey.Admin, s.createKey},

@@ -46,8 +46,19 @@ type Record struct {
 	Team     string    `json:"team,omitempty"`
 	Decision Decision  `json:"decision"`
 	Attempts []Attempt `json:"attempts"`
-	// CostUSD is left empty until a cost model prices the attempts.
-	CostUSD *float64 `json:"cost_usd,omitempty"`
+	// CostUSD is the list-price cost of every attempt the platforms billed
+	// (nil when none could be priced); the billing fields describe the
+	// attempt that answered (or the last one sent).
+	CostUSD          *float64 `json:"cost_usd,omitempty"`
+	BilledDurationMs float64  `json:"billed_duration_ms,omitempty"`
+	BilledMemoryMB   int      `json:"billed_memory_mb,omitempty"`
+	RateCardVersion  string   `json:"rate_card_version,omitempty"`
+	// CostSource says whether the billed duration was reported by the
+	// provider (provider-reported, AWS's REPORT line) or computed from FISO's
+	// measured round trip with the provider's rounding (computed); CostNote
+	// says why a call could not be priced.
+	CostSource string `json:"cost_source,omitempty"`
+	CostNote   string `json:"cost_note,omitempty"`
 	// ExpiresAt is when the record may be deleted (DynamoDB TTL).
 	ExpiresAt time.Time `json:"expires_at"`
 }
@@ -73,6 +84,12 @@ type Candidate struct {
 	ColdStartRisk      *float64         `json:"cold_start_risk,omitempty"`
 	Score              *float64         `json:"score,omitempty"`
 }
+
+// Cost sources.
+const (
+	CostReported = "provider-reported"
+	CostComputed = "computed"
+)
 
 // Outcome is how one attempt ended.
 type Outcome string
@@ -104,6 +121,12 @@ type Attempt struct {
 	ColdStart *bool  `json:"cold_start,omitempty"`
 	// RequestID is the provider's ID of the call, when it gives one.
 	RequestID string `json:"request_id,omitempty"`
+	// CostUSD is what the platform bills for this attempt at list price;
+	// nil when it was not billed (never reached the function) or could not
+	// be priced.
+	CostUSD          *float64 `json:"cost_usd,omitempty"`
+	BilledDurationMs float64  `json:"billed_duration_ms,omitempty"`
+	BilledMemoryMB   int      `json:"billed_memory_mb,omitempty"`
 }
 
 // Weekday returns t's day of week with Monday as 0.

@@ -19,6 +19,7 @@ import (
 	"github.com/fiso-dev/fiso/shared/fault"
 	"github.com/fiso-dev/fiso/shared/invocation"
 	"github.com/fiso-dev/fiso/shared/policy"
+	"github.com/fiso-dev/fiso/shared/pricing"
 	"github.com/fiso-dev/fiso/shared/route"
 )
 
@@ -45,6 +46,11 @@ type Planner interface {
 	Plan(req route.Request) (route.Plan, error)
 }
 
+// Pricer prices one invocation of a deployment at list price.
+type Pricer interface {
+	Price(ctx context.Context, d catalog.Deployment, u pricing.Usage) (pricing.Cost, error)
+}
+
 // Options tune the service. Zero values take the defaults.
 type Options struct {
 	// AttemptTimeout bounds each attempt (default 10s); the caller's context
@@ -60,6 +66,8 @@ type Options struct {
 	Now             func() time.Time
 	NewID           func() string
 	Logger          *slog.Logger
+	// Pricer prices attempts; without one, records carry no cost.
+	Pricer Pricer
 }
 
 // Service orchestrates invocations.
@@ -188,6 +196,7 @@ func (s *Service) Invoke(ctx context.Context, call Call) (Result, error) {
 		}
 		rec.ErrorOccurred = true
 	}
+	rec.CostUSD = totalCost(rec.Attempts)
 	s.record(ctx, rec)
 	if !answered {
 		return Result{Record: rec}, &AllFailedError{Record: rec, TimedOut: timedOut}
@@ -312,6 +321,11 @@ func (s *Service) try(ctx context.Context, d catalog.Deployment, cb *gobreaker.C
 	a.StatusCode, a.ColdStart, a.RequestID = resp.StatusCode, resp.ColdStart, resp.RequestID
 	rec.ExecutionTimeMs = a.DurationMs
 	rec.Provider, rec.Region, rec.DeploymentID = d.Provider, d.Region, d.ID
+	if billed(err) {
+		s.price(ctx, d, resp, &a, rec)
+	} else {
+		rec.BilledDurationMs, rec.BilledMemoryMB, rec.RateCardVersion, rec.CostSource, rec.CostNote = 0, 0, "", "", ""
+	}
 	if err == nil {
 		a.Outcome = invocation.OK
 		rec.Attempts = append(rec.Attempts, a)
@@ -335,6 +349,60 @@ func (s *Service) try(ctx context.Context, d catalog.Deployment, cb *gobreaker.C
 		slog.String("deployment", d.ID), slog.String("provider", string(d.Provider)),
 		slog.String("outcome", string(a.Outcome)), slog.String("error", a.Error))
 	return cloud.Response{}, failed
+}
+
+// billed reports whether the platform ran the function, and so bills the
+// attempt: it answered, failed in its own code, or answered too much. An
+// attempt that never reached the function (or whose fate FISO cannot know,
+// a timeout) is not priced.
+func billed(err error) bool {
+	switch cloud.KindOf(err) {
+	case cloud.FunctionError, cloud.TooLarge:
+		return true
+	}
+	return err == nil
+}
+
+// price puts the list-price cost of an attempt on it and, as the latest
+// attempt sent, its billing details on the record. The provider's billed
+// duration and used memory are taken when it reports them (AWS); otherwise
+// FISO's measured round trip, an upper bound of the execution time.
+func (s *Service) price(ctx context.Context, d catalog.Deployment, resp cloud.Response, a *invocation.Attempt, rec *invocation.Record) {
+	rec.CostNote = ""
+	if s.opts.Pricer == nil {
+		rec.BilledDurationMs, rec.BilledMemoryMB, rec.RateCardVersion, rec.CostSource = 0, 0, "", ""
+		return
+	}
+	u := pricing.Usage{DurationMs: a.DurationMs}
+	source := invocation.CostComputed
+	if resp.BilledDurationMs > 0 {
+		u.DurationMs, u.ObservedMemoryMB, source = resp.BilledDurationMs, resp.MaxMemoryUsedMB, invocation.CostReported
+	}
+	cost, err := s.opts.Pricer.Price(ctx, d, u)
+	if err != nil {
+		rec.BilledDurationMs, rec.BilledMemoryMB, rec.RateCardVersion, rec.CostSource = 0, 0, "", ""
+		rec.CostNote = "not priced: " + err.Error()
+		return
+	}
+	total := cost.TotalUSD
+	a.CostUSD, a.BilledDurationMs, a.BilledMemoryMB = &total, cost.BilledDurationMs, cost.BilledMemoryMB
+	rec.BilledDurationMs, rec.BilledMemoryMB, rec.RateCardVersion, rec.CostSource = cost.BilledDurationMs, cost.BilledMemoryMB, cost.CardVersion, source
+}
+
+// totalCost sums the priced attempts; nil when none was priced.
+func totalCost(as []invocation.Attempt) *float64 {
+	var total float64
+	priced := false
+	for _, a := range as {
+		if a.CostUSD != nil {
+			total += *a.CostUSD
+			priced = true
+		}
+	}
+	if !priced {
+		return nil
+	}
+	return &total
 }
 
 func outcomeOf(k cloud.Kind) invocation.Outcome {

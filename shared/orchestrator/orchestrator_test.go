@@ -5,6 +5,9 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"math"
+	"reflect"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -14,6 +17,7 @@ import (
 	"github.com/fiso-dev/fiso/shared/fault"
 	"github.com/fiso-dev/fiso/shared/invocation"
 	"github.com/fiso-dev/fiso/shared/policy"
+	"github.com/fiso-dev/fiso/shared/pricing"
 	"github.com/fiso-dev/fiso/shared/route"
 )
 
@@ -418,4 +422,82 @@ func TestHalfOpenCircuitDoesNotFailConcurrentCalls(t *testing.T) {
 	if want := []string{"aws:skipped", "aws:ok"}; !equal(outcomes(res.Record), want) {
 		t.Errorf("attempts = %v, want %v", outcomes(res.Record), want)
 	}
+}
+
+// fakePricer charges 1 µ$ per billed millisecond, so a test can tell which
+// duration was priced.
+type fakePricer struct{ fail map[string]bool }
+
+func (f fakePricer) Price(_ context.Context, d catalog.Deployment, u pricing.Usage) (pricing.Cost, error) {
+	if f.fail[d.ID] {
+		return pricing.Cost{}, errors.New("no rate card for " + d.ID)
+	}
+	ms := math.Ceil(u.DurationMs)
+	return pricing.Cost{BilledDurationMs: ms, BilledMemoryMB: max(u.ObservedMemoryMB, 128), TotalUSD: ms * 1e-6, CardVersion: "v-" + d.ID}, nil
+}
+
+func TestAttemptsArePriced(t *testing.T) {
+	reported := func(context.Context) (cloud.Response, error) {
+		return cloud.Response{StatusCode: 200, Body: []byte(`{}`), BilledDurationMs: 7, MaxMemoryUsedMB: 40}, nil
+	}
+	functionError := func(context.Context) (cloud.Response, error) {
+		return cloud.Response{StatusCode: 200, BilledDurationMs: 3}, &cloud.Error{Kind: cloud.FunctionError, Detail: "boom"}
+	}
+	tests := []struct {
+		name       string
+		script     map[string]func(context.Context) (cloud.Response, error)
+		fail       map[string]bool
+		wantCost   *float64
+		wantSource string
+		wantNote   bool
+	}{
+		{"provider-reported duration", map[string]func(context.Context) (cloud.Response, error){"aws": reported},
+			nil, ptr(7e-6), invocation.CostReported, false},
+		{"computed from the round trip", nil, nil, ptr(1e-6), invocation.CostComputed, false},
+		{"a function error is billed, an unreachable cloud is not", map[string]func(context.Context) (cloud.Response, error){
+			"aws": functionError, "gcp": failWith(cloud.Unreachable), "azure": reported},
+			nil, ptr(3e-6 + 7e-6), invocation.CostReported, false},
+		{"no rate card", nil, map[string]bool{"aws": true}, nil, "", true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			clock := monday
+			fx := newFixture(t, Options{Pricer: fakePricer{fail: tc.fail}, Now: func() time.Time {
+				clock = clock.Add(500 * time.Microsecond) // every reading advances: measured round trips are ~1 ms
+				return clock
+			}})
+			for k, v := range tc.script {
+				fx.inv.answers[k] = v
+			}
+			res, err := fx.svc.Invoke(context.Background(), Call{Function: "sample"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := res.Record
+			switch {
+			case tc.wantCost == nil && r.CostUSD != nil:
+				t.Errorf("cost = %v, want none", *r.CostUSD)
+			case tc.wantCost != nil && (r.CostUSD == nil || math.Abs(*r.CostUSD-*tc.wantCost) > 1e-12):
+				t.Errorf("cost = %v, want %v", fmtCost(r.CostUSD), *tc.wantCost)
+			}
+			if r.CostSource != tc.wantSource || (r.CostNote != "") != tc.wantNote {
+				t.Errorf("source %q note %q; want source %q and a note: %v", r.CostSource, r.CostNote, tc.wantSource, tc.wantNote)
+			}
+			if tc.wantCost != nil && r.RateCardVersion == "" {
+				t.Error("a priced record names no rate card version")
+			}
+			if len(fx.rec.recs) != 1 || !reflect.DeepEqual(fx.rec.recs[0].CostUSD, r.CostUSD) {
+				t.Error("the logged record's cost differs from the returned one")
+			}
+		})
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
+
+func fmtCost(c *float64) string {
+	if c == nil {
+		return "nil"
+	}
+	return strconv.FormatFloat(*c, 'g', -1, 64)
 }

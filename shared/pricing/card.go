@@ -5,6 +5,45 @@
 // invocation under a card. Fetchers for each cloud's price list live in
 // pricing/awsprice, pricing/azureprice and pricing/gcpprice; this package
 // imports no cloud SDK.
+//
+// # Two kinds of cost
+//
+// [Card.Cost] is the list price of one invocation: per meter, the first tier
+// with a price above $0 (the marginal list price), with no free grant. Free
+// grants are monthly and account-wide, so they exist only in
+// [Card.Monthly], which bills a month's quantities: grants first, then the
+// tiers.
+//
+// # Free grants and $0 tiers: the rule
+//
+// Azure's and Google's price lists publish a free allowance as a leading $0
+// tier ("0 to 400,000 GB-s at $0"); AWS publishes it apart. Both shapes mean
+// the same thing, and FISO never subtracts an allowance twice:
+//
+//   - Tiers lie on the axis of the month's total usage, from 0. A free grant
+//     of G units covers usage [0, G); a leading $0 tier [0, T) covers [0, T).
+//     They overlap rather than add up: the free part of a month is the larger
+//     of the two, never their sum.
+//   - A fetcher may therefore keep the list's $0 row, or (preferred) drop it
+//     and state the allowance as a grant, leaving the first paid tier at the
+//     allowance (From = T, covered by a grant of at least T) or at 0.
+//   - The canonical form has no $0 tiers and every first tier at 0, with the
+//     allowance as a grant (the larger one wins): [Card.Canonical].
+//     [Card.Seal] and [Compare] work on it, so the shapes of one price list
+//     get one version and no spurious changes.
+//   - [Card.Validate] accepts a $0 tier only as that leading free row; a $0
+//     price anywhere else is an error naming the meter.
+//
+// Google bills a Tier 2 region's free tier as a spending discount worth the
+// Tier 1 free units at Tier 1 prices; its cards carry that as grant units
+// (free dollars divided by the Tier 2 price).
+//
+// # Units
+//
+// AWS, Azure and Google (1st gen GB-seconds, Cloud Run GiB-seconds) all count
+// 1 GB as 1024 MB: a GB-second of a function with m MB of memory for d ms is
+// d/1000 * m/1024. 1st gen GHz-seconds use the clock [Gen1GHz] allots to the
+// memory size; Cloud Run functions vCPU-seconds use [Gen2VCPU].
 package pricing
 
 import (
@@ -49,8 +88,8 @@ type Meter string
 
 // Meters. Memory meters use the unit each provider bills in: AWS, Azure and
 // GCP 1st gen bill GB-seconds of configured (Azure Consumption: observed)
-// memory, where AWS and Azure count 1 GB as 1024 MB; Cloud Run functions bill
-// GiB-seconds.
+// memory, where all three count 1 GB as 1024 MB (GCP's 1st gen price table
+// only adds up that way); Cloud Run functions bill GiB-seconds.
 const (
 	GBSecond   Meter = "gb_second"
 	GiBSecond  Meter = "gib_second"
@@ -115,8 +154,12 @@ type Card struct {
 	// FreeGrants are monthly and account-wide (AWS: per account across
 	// regions; Azure: per subscription; GCP: per billing account); they are
 	// applied in monthly aggregates, never to one invocation.
-	FreeGrants []Grant  `json:"free_grants,omitempty"`
-	Billing    Billing  `json:"billing"`
+	FreeGrants []Grant `json:"free_grants,omitempty"`
+	Billing    Billing `json:"billing"`
+	// BillingOverride says why Billing differs from BillingOf(Plan) (a
+	// provider changed its rounding before FISO did). Empty means it must
+	// not differ: Validate reports a card whose billing deviates silently.
+	BillingOverride string `json:"billing_override,omitempty"`
 	// EffectiveDate is when the provider says the prices took effect.
 	EffectiveDate time.Time `json:"effective_date"`
 	// Source is where the prices came from: the API URL, a saved file, or
@@ -138,7 +181,9 @@ type Key struct {
 }
 
 // KeyOf returns c's key.
-func (c Card) KeyOf() Key { return Key{Provider: c.Provider, Plan: c.Plan, Region: c.Region, Arch: c.Arch} }
+func (c Card) KeyOf() Key {
+	return Key{Provider: c.Provider, Plan: c.Plan, Region: c.Region, Arch: c.Arch}
+}
 
 // String is "provider/plan/region/arch".
 func (k Key) String() string {
@@ -164,9 +209,9 @@ type Cost struct {
 	BilledDurationMs float64 `json:"billed_duration_ms"`
 	BilledMemoryMB   int     `json:"billed_memory_mb"`
 	// Quantities are the billed units per meter (GB-seconds, requests ...).
-	Quantities map[Meter]float64 `json:"quantities"`
-	ComputeUSD float64           `json:"compute_usd"`
-	RequestUSD float64           `json:"request_usd"`
-	TotalUSD   float64           `json:"total_usd"`
-	CardVersion string           `json:"card_version"`
+	Quantities  map[Meter]float64 `json:"quantities"`
+	ComputeUSD  float64           `json:"compute_usd"`
+	RequestUSD  float64           `json:"request_usd"`
+	TotalUSD    float64           `json:"total_usd"`
+	CardVersion string            `json:"card_version"`
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/fiso-dev/fiso/shared/apikey"
 	"github.com/fiso-dev/fiso/shared/fault"
 	"github.com/fiso-dev/fiso/shared/invocation"
+	"github.com/fiso-dev/fiso/shared/pricing"
 )
 
 // The rules and sentences below are shared by every implementation, so that
@@ -110,4 +111,19 @@ func StoreKey(k apikey.Key) StoredKey {
 // Key returns the domain form.
 func (k StoredKey) Key() apikey.Key {
 	return apikey.Key{ID: k.ID, Hash: k.Hash, Name: k.Name, Role: k.Role, Team: k.Team, CreatedAt: k.CreatedAt}
+}
+
+// CheckCard rejects a card a store cannot keep: unsealed, or with key parts
+// that would not round-trip.
+func CheckCard(c pricing.Card) error {
+	var vs fault.Violations
+	if c.Version == "" {
+		vs.Add("version", "the card is not sealed (pricing.Card.Seal)")
+	}
+	for _, f := range [][2]string{{"provider", string(c.Provider)}, {"plan", string(c.Plan)}, {"region", c.Region}, {"arch", string(c.Arch)}} {
+		if f[1] == "" || strings.ContainsAny(f[1], "/\x00") {
+			vs.Add(f[0], "must be set and hold no '/' or NUL")
+		}
+	}
+	return vs.Err()
 }

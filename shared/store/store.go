@@ -13,6 +13,7 @@ import (
 	"github.com/fiso-dev/fiso/shared/catalog"
 	"github.com/fiso-dev/fiso/shared/invocation"
 	"github.com/fiso-dev/fiso/shared/policy"
+	"github.com/fiso-dev/fiso/shared/pricing"
 )
 
 // AnyVersion makes a write unconditional. Any other expected version makes the
@@ -25,6 +26,8 @@ type Store interface {
 	Policies
 	Keys
 	Invocations
+	RateCards
+	Costs
 	Close() error
 }
 
@@ -85,8 +88,9 @@ type Keys interface {
 
 // Invocations keeps the invocation log.
 type Invocations interface {
-	// PutInvocation writes a record; writing it again (same ID, function
-	// and timestamp) replaces it. A zero ExpiresAt never expires. A store may
+	// PutInvocation writes a record and adds it to the cost aggregates
+	// (CostDeltas); writing it again (same ID, function and timestamp)
+	// replaces it without counting it twice. A zero ExpiresAt never expires. A store may
 	// acknowledge before the record is durable (the embedded store does, by
 	// under one group commit), but every read that starts after PutInvocation
 	// returns sees the record.
@@ -99,4 +103,25 @@ type Invocations interface {
 	// (never a full scan), with Next set when more may follow. Expired
 	// records are never returned.
 	ListInvocations(ctx context.Context, q invocation.Query) (invocation.Page, error)
+}
+
+// RateCards keeps versioned rate cards: the card in force per key and the
+// ones it replaced.
+type RateCards interface {
+	// PutRateCard makes c (sealed: Version set) the card in force for its
+	// key and keeps the card it replaces in the history. It reports false,
+	// changing nothing, when c's version is already in force.
+	PutRateCard(ctx context.Context, c pricing.Card) (bool, error)
+	// CurrentRateCards returns the card in force of every key, ordered by key.
+	CurrentRateCards(ctx context.Context) ([]pricing.Card, error)
+	// RateCardHistory returns every card stored for a key, newest first.
+	RateCardHistory(ctx context.Context, k pricing.Key) ([]pricing.Card, error)
+}
+
+// Costs answers cost queries from the aggregates PutInvocation keeps, never
+// by reading the invocation log.
+type Costs interface {
+	// CostTotals returns one row per group with anything counted in the
+	// days of q, ordered by group; fault.ErrInvalid for a bad query.
+	CostTotals(ctx context.Context, q CostQuery) ([]CostRow, error)
 }

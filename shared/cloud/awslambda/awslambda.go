@@ -123,7 +123,12 @@ func (c *Client) Invoke(ctx context.Context, d catalog.Deployment, payload []byt
 		Body:        out.Payload,
 		ContentType: "application/json",
 		StatusCode:  int(out.StatusCode),
-		ColdStart:   ColdStart(aws.ToString(out.LogResult)),
+	}
+	if r, ok := ReportFromLogResult(aws.ToString(out.LogResult)); ok {
+		cold := r.ColdStart()
+		resp.ColdStart = &cold
+		resp.BilledDurationMs = float64(r.BilledDuration.Microseconds()) / 1000
+		resp.MaxMemoryUsedMB = r.MaxMemoryUsedMB
 	}
 	if id, ok := awsmiddleware.GetRequestIDMetadata(out.ResultMetadata); ok {
 		resp.RequestID = id

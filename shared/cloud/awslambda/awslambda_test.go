@@ -114,6 +114,10 @@ func TestInvokeSample(t *testing.T) {
 			if resp.ColdStart == nil || *resp.ColdStart != tc.wantCold {
 				t.Errorf("got ColdStart %v, want %v", fmtBool(resp.ColdStart), tc.wantCold)
 			}
+			// The REPORT line's billing figures travel with the answer.
+			if resp.BilledDurationMs < 1 || resp.BilledDurationMs != float64(int(resp.BilledDurationMs)) || resp.MaxMemoryUsedMB < 1 || resp.MaxMemoryUsedMB > 128 {
+				t.Errorf("got billed duration %v ms, max memory %d MB; want whole milliseconds >= 1 and 1-128 MB", resp.BilledDurationMs, resp.MaxMemoryUsedMB)
+			}
 		})
 	}
 }

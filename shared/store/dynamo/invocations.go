@@ -56,9 +56,29 @@ func (s *Store) PutInvocation(ctx context.Context, r invocation.Record) error {
 	if r.KeyID == "" {
 		delete(item, attrKeyID) // an index key may be absent, never empty
 	}
-	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(s.tables.Invocations), Item: item})
+	// A new record is written on condition that it is new, then counted; a
+	// rewrite replaces the record and is not counted again.
+	cond, err := expression.NewBuilder().WithCondition(attr(attrSK).AttributeNotExists()).Build()
+	if err != nil {
+		return fmt.Errorf("put invocation %q: build condition: %w", r.ID, err)
+	}
+	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName:                aws.String(s.tables.Invocations),
+		Item:                     item,
+		ConditionExpression:      cond.Condition(),
+		ExpressionAttributeNames: cond.Names(),
+	})
+	if _, exists := conditionFailed(err); exists {
+		if _, err := s.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(s.tables.Invocations), Item: item}); err != nil {
+			return fmt.Errorf("put invocation %q: %w", r.ID, err)
+		}
+		return nil
+	}
 	if err != nil {
 		return fmt.Errorf("put invocation %q: %w", r.ID, err)
+	}
+	if err := s.addCosts(ctx, r); err != nil {
+		return fmt.Errorf("put invocation %q: record written, cost aggregates not: %w", r.ID, err)
 	}
 	return nil
 }

@@ -11,12 +11,14 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 )
 
-// Tables names the two tables a Store uses.
+// Tables names the tables a Store uses.
 type Tables struct {
-	// Config holds functions, policies, API keys and settings.
+	// Config holds functions, policies, API keys, settings and rate cards.
 	Config string
 	// Invocations holds the invocation log.
 	Invocations string
+	// Aggregates holds the cost counters every invocation adds to.
+	Aggregates string
 }
 
 // Attribute and index names of the schema (see the package doc).
@@ -48,6 +50,15 @@ const (
 	// settingAdminKeys counts admin keys (attribute n), so that the last one
 	// cannot be deleted even by concurrent requests.
 	settingAdminKeys = "admin_keys"
+
+	// kindCard holds the rate card in force per key (sk = key); history
+	// items are pk = kindCardHistory + key, sk = fetched_at#version.
+	kindCard        = "CARD"
+	kindCardHistory = "CARDV#"
+
+	// aggregateShards is how many items one dimension value's counters
+	// spread over in a month.
+	aggregateShards = 4
 )
 
 func configTable(name string) *dynamodb.CreateTableInput {
@@ -94,6 +105,23 @@ func invocationsTable(name string) *dynamodb.CreateTableInput {
 	}
 }
 
+// aggregatesTable holds atomic counters: pk "<dimension>#<YYYY-MM>", sk
+// "<value>#<shard>", one item per month, value and shard with per-day
+// attributes c<DD> (pico-dollars), n<DD> (invocations), e<DD> (errors) and
+// u<DD> (unpriced). A month of one dimension is one Query; shards spread a
+// hot value's writes over aggregateShards items.
+func aggregatesTable(name string) *dynamodb.CreateTableInput {
+	return &dynamodb.CreateTableInput{
+		TableName:   aws.String(name),
+		BillingMode: types.BillingModePayPerRequest,
+		AttributeDefinitions: []types.AttributeDefinition{
+			{AttributeName: aws.String(attrPK), AttributeType: types.ScalarAttributeTypeS},
+			{AttributeName: aws.String(attrSK), AttributeType: types.ScalarAttributeTypeS},
+		},
+		KeySchema: keySchema(attrPK, attrSK),
+	}
+}
+
 func keySchema(hash, sort string) []types.KeySchemaElement {
 	ks := []types.KeySchemaElement{{AttributeName: aws.String(hash), KeyType: types.KeyTypeHash}}
 	if sort != "" {
@@ -102,12 +130,12 @@ func keySchema(hash, sort string) []types.KeySchemaElement {
 	return ks
 }
 
-// CreateTables creates both tables as the package doc describes, waits until
+// CreateTables creates the tables as the package doc describes, waits until
 // they are active and enables TTL on the invocation log. Tables that already
 // exist are left as they are, so it is safe to call on every start of a
 // local run.
 func CreateTables(ctx context.Context, client *dynamodb.Client, tables Tables) error {
-	for _, in := range []*dynamodb.CreateTableInput{configTable(tables.Config), invocationsTable(tables.Invocations)} {
+	for _, in := range []*dynamodb.CreateTableInput{configTable(tables.Config), invocationsTable(tables.Invocations), aggregatesTable(tables.Aggregates)} {
 		if err := createTable(ctx, client, in); err != nil {
 			return err
 		}

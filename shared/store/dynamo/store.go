@@ -130,32 +130,41 @@ func getConfig[T any](ctx context.Context, s *Store, kind, sk string) (v T, foun
 
 // listConfig reads every config item of one kind, in sk order.
 func listConfig[T any](ctx context.Context, s *Store, kind string) ([]T, error) {
-	expr, err := expression.NewBuilder().
-		WithKeyCondition(expression.Key(attrPK).Equal(value(kind))).
-		Build()
+	items, err := s.queryAll(ctx, s.tables.Config, kind, true)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]T, 0, len(items))
+	for _, item := range items {
+		v, err := unmarshalMap[T](item)
+		if err != nil {
+			return nil, fmt.Errorf("decode %s item: %w", strings.ToLower(kind), err)
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+// queryAll reads every item of one partition of a pk/sk table, in sk order.
+func (s *Store) queryAll(ctx context.Context, table, pk string, consistent bool) ([]map[string]types.AttributeValue, error) {
+	expr, err := expression.NewBuilder().WithKeyCondition(expression.Key(attrPK).Equal(value(pk))).Build()
 	if err != nil {
 		return nil, fmt.Errorf("build query: %w", err)
 	}
 	in := &dynamodb.QueryInput{
-		TableName:                 aws.String(s.tables.Config),
+		TableName:                 aws.String(table),
 		KeyConditionExpression:    expr.KeyCondition(),
 		ExpressionAttributeNames:  expr.Names(),
 		ExpressionAttributeValues: expr.Values(),
-		ConsistentRead:            aws.Bool(true),
+		ConsistentRead:            aws.Bool(consistent),
 	}
-	var out []T
+	var out []map[string]types.AttributeValue
 	for {
 		page, err := s.db.Query(ctx, in)
 		if err != nil {
 			return nil, err
 		}
-		for _, item := range page.Items {
-			v, err := unmarshalMap[T](item)
-			if err != nil {
-				return nil, fmt.Errorf("decode %s item: %w", strings.ToLower(kind), err)
-			}
-			out = append(out, v)
-		}
+		out = append(out, page.Items...)
 		if len(page.LastEvaluatedKey) == 0 {
 			return out, nil
 		}

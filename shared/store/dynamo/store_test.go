@@ -90,7 +90,7 @@ func newClient(t *testing.T, rec *recorder) *dynamodb.Client {
 func newTables(t *testing.T, client *dynamodb.Client) Tables {
 	t.Helper()
 	suffix := strings.ToLower(rand.Text()[:12])
-	tables := Tables{Config: "fiso-test-config-" + suffix, Invocations: "fiso-test-invocations-" + suffix}
+	tables := Tables{Config: "fiso-test-config-" + suffix, Invocations: "fiso-test-invocations-" + suffix, Aggregates: "fiso-test-aggregates-" + suffix}
 	if err := CreateTables(t.Context(), client, tables); err != nil {
 		t.Fatalf("CreateTables: %v", err)
 	}

@@ -52,6 +52,8 @@ func writeInvocation(tx *bolt.Tx, r invocation.Record, pk, data []byte) error {
 		if err := removeInvocation(tx, slices.Clone(old)); err != nil {
 			return err
 		}
+	} else if err := addCosts(tx, r); err != nil {
+		return err
 	}
 	if err := tx.Bucket([]byte(bucketInvocations)).Put(pk, data); err != nil {
 		return err

@@ -47,6 +47,9 @@ const (
 	bucketInvocationsByKey   = "invocations_by_key"
 	bucketInvocationsByID    = "invocations_by_id"
 	bucketInvocationsExpires = "invocations_by_expiry"
+	bucketCosts              = "cost_aggregates"
+	bucketRateCards          = "rate_cards"
+	bucketRateCardHistory    = "rate_card_history"
 
 	settingDefaultFunction = "default_function"
 )
@@ -99,6 +102,7 @@ func Open(dir string, opts ...Option) (*Store, error) {
 			bucketFunctions, bucketPolicies, bucketKeys, bucketSettings,
 			bucketInvocations, bucketInvocationsByTime, bucketInvocationsByKey,
 			bucketInvocationsByID, bucketInvocationsExpires,
+			bucketCosts, bucketRateCards, bucketRateCardHistory,
 		} {
 			if _, err := tx.CreateBucketIfNotExists([]byte(name)); err != nil {
 				return fmt.Errorf("create bucket %s: %w", name, err)

@@ -112,11 +112,16 @@ func record(id, fn, keyID string, ts time.Time) invocation.Record {
 			},
 		},
 		Attempts: []invocation.Attempt{
-			{DeploymentID: "gcp-us-central1", Provider: catalog.GCP, Region: "us-central1", StartedAt: ts, DurationMs: 1000.875, Outcome: invocation.Timeout, Error: "context deadline exceeded"},
-			{DeploymentID: "aws-eu-west-1", Provider: catalog.AWS, Region: "eu-west-1", StartedAt: ts.Add(1000875 * time.Microsecond), DurationMs: 41.25, Outcome: invocation.OK, StatusCode: 200, ColdStart: ptr(false)},
+			{DeploymentID: "gcp-us-central1", Provider: catalog.GCP, Region: "us-central1", StartedAt: ts, DurationMs: 1000.875, Outcome: invocation.Timeout, ErrorKind: "timeout", Error: "context deadline exceeded"},
+			{DeploymentID: "aws-eu-west-1", Provider: catalog.AWS, Region: "eu-west-1", StartedAt: ts.Add(1000875 * time.Microsecond), DurationMs: 41.25, Outcome: invocation.OK, StatusCode: 200, ColdStart: ptr(false),
+				RequestID: "8f5c1a7e-0d2b-4c1e-9a55-3b1f2e4d6c7a", CostUSD: ptr(0.0000166667), BilledDurationMs: 42, BilledMemoryMB: 1024},
 		},
-		CostUSD:   ptr(0.0000166667),
-		ExpiresAt: Now().Add(30 * 24 * time.Hour),
+		CostUSD:          ptr(0.0000166667),
+		BilledDurationMs: 42,
+		BilledMemoryMB:   1024,
+		RateCardVersion:  "3f2a9c1d",
+		CostSource:       invocation.CostReported,
+		ExpiresAt:        Now().Add(30 * 24 * time.Hour),
 	}
 }
 

@@ -30,4 +30,6 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	t.Run("invocations", func(t *testing.T) { testInvocations(t, open) })
 	t.Run("listing", func(t *testing.T) { testListing(t, open) })
 	t.Run("concurrency", func(t *testing.T) { testConcurrency(t, open) })
+	t.Run("costs", func(t *testing.T) { testCosts(t, open) })
+	t.Run("rate cards", func(t *testing.T) { testRateCards(t, open) })
 }

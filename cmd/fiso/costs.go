@@ -1,0 +1,94 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/fiso-dev/fiso/shared/store"
+)
+
+// runCosts prints GET /v1/costs as a table.
+func runCosts(ctx context.Context, args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("costs", flag.ContinueOnError)
+	from := fs.String("from", "", "first day, e.g. 2026-11-01 (default: the first of this month)")
+	to := fs.String("to", "", "day after the last (default: tomorrow)")
+	groupBy := fs.String("group-by", "provider", "provider, function, team or day")
+	asJSON := fs.Bool("json", false, "print the API's JSON")
+	base := fs.String("url", envOr("FISO_URL", "http://127.0.0.1:8080"), "FISO's base URL (FISO_URL)")
+	key := fs.String("key", firstEnv("FISO_API_KEY", "FISO_ADMIN_KEY"), "admin API key (FISO_API_KEY, else FISO_ADMIN_KEY)")
+	if pos, err := parseFlags(fs, args); err != nil {
+		return err
+	} else if len(pos) > 0 {
+		return usageError{"usage: fiso costs [--from DAY] [--to DAY] [--group-by provider|function|team|day] [--json]"}
+	}
+	if *key == "" {
+		return usageError{"no API key: pass --key or set FISO_API_KEY"}
+	}
+	q := url.Values{"group_by": {*groupBy}}
+	if *from != "" {
+		q.Set("from", *from)
+	}
+	if *to != "" {
+		q.Set("to", *to)
+	}
+	body, err := apiGet(ctx, *base, "/v1/costs?"+q.Encode(), *key)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		_, err := stdout.Write(body)
+		return err
+	}
+	var out struct {
+		From, To string
+		GroupBy  string `json:"group_by"`
+		Basis    string
+		Rows     []store.CostRow
+		Total    store.CostRow
+	}
+	if err := json.Unmarshal(body, &out); err != nil {
+		return fmt.Errorf("read FISO's answer: %w", err)
+	}
+	fmt.Fprintf(stdout, "Costs from %s to %s (exclusive), USD, %s\n\n", out.From, out.To, out.Basis)
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintf(tw, "%s\tCOST (USD)\tINVOCATIONS\tERRORS\tUNPRICED\t\n", strings.ToUpper(out.GroupBy))
+	for _, r := range append(out.Rows, out.Total) {
+		fmt.Fprintf(tw, "%s\t%.6f\t%d\t%d\t%d\t\n", r.Group, r.CostUSD, r.Invocations, r.Errors, r.Unpriced)
+	}
+	return tw.Flush()
+}
+
+// apiGet calls a FISO GET route and returns the body of a 2xx answer; a
+// problem answer becomes an error with its detail.
+func apiGet(ctx context.Context, base, path, key string) ([]byte, error) {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimRight(base, "/")+path, nil)
+	if err != nil {
+		return nil, fmt.Errorf("build request: %w", err)
+	}
+	req.Header.Set("Authorization", "Bearer "+key)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("call FISO at %s: %w", base, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, fmt.Errorf("read FISO's answer: %w", err)
+	}
+	if resp.StatusCode >= 400 {
+		var p struct{ Title, Detail string }
+		_ = json.Unmarshal(body, &p)
+		return nil, fmt.Errorf("HTTP %d %s: %s", resp.StatusCode, p.Title, p.Detail)
+	}
+	return body, nil
+}
