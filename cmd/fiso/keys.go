@@ -10,9 +10,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
-
 	"github.com/fiso-dev/fiso/shared/apikey"
 	"github.com/fiso-dev/fiso/shared/controlplane"
 	"github.com/fiso-dev/fiso/shared/store"
@@ -81,15 +78,9 @@ func openConfiguredStore(ctx context.Context) (store.Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	var awsCfg aws.Config
-	if cfg.Store == controlplane.StoreDynamoDB {
-		if awsCfg, err = awsconfig.LoadDefaultConfig(ctx); err != nil {
-			return nil, fmt.Errorf("load AWS configuration: %w", err)
-		}
-	}
-	st, err := controlplane.OpenStore(ctx, cfg, awsCfg, nil, nil)
+	st, err := controlplane.Open(ctx, cfg, controlplane.Options{})
 	if err != nil && cfg.Store == controlplane.StoreEmbedded {
-		return nil, fmt.Errorf("%w (while fiso dev runs, create keys with POST /v1/keys instead)", err)
+		return nil, fmt.Errorf("%w (while fiso dev runs, use its API instead: POST /v1/keys for keys)", err)
 	}
 	return st, err
 }

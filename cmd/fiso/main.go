@@ -29,6 +29,13 @@ Usage:
   fiso keys list                            list API keys (never their secrets)
   fiso keys revoke ID                       delete an API key
   fiso invoke [FUNCTION] [-d JSON|@FILE|-]  invoke a function through the API (no FUNCTION: /api/v1/orchestrate)
+  fiso costs [--from DAY] [--to DAY] [--group-by provider|function|team|day]
+                                            cost totals from the API, as a table
+  fiso cost --provider P --region R --duration-ms D [--plan] [--arch] [--memory-mb] [--observed-memory-mb]
+                                            the billed cost of one invocation under the card in force
+  fiso pricing import --provider P --file F [--region R]
+                                            parse a saved price-list response and print its rate cards
+  fiso pricing pull [--accept]              pull rate cards from the providers into the configured store
   fiso cloud stop|start PROVIDER            stop or restart one of fiso dev's local clouds (aws, azure, gcp)
   fiso cloud serve PROVIDER --addr HOST:PORT
                                             serve one local cloud (fiso dev runs these)
@@ -69,6 +76,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runKeys(ctx, rest, stdout)
 	case "invoke":
 		return runInvoke(ctx, rest, os.Stdin, stdout, stderr)
+	case "costs":
+		return runCosts(ctx, rest, stdout)
+	case "cost":
+		return runCost(ctx, rest, stdout, stderr)
+	case "pricing":
+		return runPricing(ctx, rest, stdout, stderr)
 	case "cloud":
 		return runCloud(ctx, rest, stdout)
 	case "version":

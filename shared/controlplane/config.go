@@ -7,8 +7,10 @@ package controlplane
 import (
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
+	"github.com/fiso-dev/fiso/shared/catalog"
 	"github.com/fiso-dev/fiso/shared/fault"
 )
 
@@ -40,6 +42,23 @@ type Config struct {
 	Retention      time.Duration
 	// SecretTTL bounds how long a resolved credential is reused.
 	SecretTTL time.Duration
+
+	// The pricing job: price-list origins (empty: the providers' public
+	// endpoints), the credential reference of the Cloud Billing API key
+	// (empty: GCP prices are not pulled), whether to apply cards whose
+	// prices moved by more than half, and the EventBridge bus for events
+	// (empty: events are logged).
+	PricingAWSURL    string
+	PricingAzureURL  string
+	PricingGCPURL    string
+	PricingGCPKeyRef string
+	PricingAccept    bool
+	// PricingRegions restricts the pull to these regions per provider
+	// ("aws=us-east-1,eu-west-1;azure=eastus"); empty means every region
+	// FISO has deployments in or built-in cards for.
+	PricingRegions map[catalog.Provider][]string
+	EventBus       string
+	EventsEndpoint string
 }
 
 // Defaults returns the configuration FromEnv starts from.
@@ -88,6 +107,26 @@ func FromEnv(getenv func(string) string, base Config) (Config, error) {
 	str("FISO_TABLE_AGGREGATES", &c.AggregatesTable)
 	str("FISO_LAMBDA_ENDPOINT", &c.LambdaEndpoint)
 	str("FISO_SECRETSMANAGER_ENDPOINT", &c.SecretsManagerEndpoint)
+	str("FISO_PRICING_AWS_URL", &c.PricingAWSURL)
+	str("FISO_PRICING_AZURE_URL", &c.PricingAzureURL)
+	str("FISO_PRICING_GCP_URL", &c.PricingGCPURL)
+	str("FISO_PRICING_GCP_KEY_REF", &c.PricingGCPKeyRef)
+	str("FISO_EVENT_BUS", &c.EventBus)
+	str("FISO_EVENTBRIDGE_ENDPOINT", &c.EventsEndpoint)
+	if v := getenv("FISO_PRICING_REGIONS"); v != "" {
+		regions, err := parseRegions(v)
+		if err != nil {
+			vs.Add("FISO_PRICING_REGIONS", "%s", err.Error())
+		}
+		c.PricingRegions = regions
+	}
+	if v := getenv("FISO_PRICING_ACCEPT"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			vs.Add("FISO_PRICING_ACCEPT", "%q is not true or false", v)
+		}
+		c.PricingAccept = b
+	}
 	dur("FISO_ATTEMPT_TIMEOUT", &c.AttemptTimeout)
 	dur("FISO_REQUEST_TIMEOUT", &c.RequestTimeout)
 	dur("FISO_CACHE_TTL", &c.CacheTTL)
@@ -113,4 +152,22 @@ func FromEnv(getenv func(string) string, base Config) (Config, error) {
 		return Config{}, fmt.Errorf("read configuration: %w", err)
 	}
 	return c, nil
+}
+
+// parseRegions reads "aws=us-east-1,eu-west-1;azure=eastus".
+func parseRegions(v string) (map[catalog.Provider][]string, error) {
+	out := map[catalog.Provider][]string{}
+	for _, part := range strings.Split(v, ";") {
+		name, list, ok := strings.Cut(strings.TrimSpace(part), "=")
+		p := catalog.Provider(strings.TrimSpace(name))
+		if !ok || !p.Valid() || strings.TrimSpace(list) == "" {
+			return nil, fmt.Errorf("%q is not provider=region[,region...] (provider aws, azure or gcp)", part)
+		}
+		for _, r := range strings.Split(list, ",") {
+			if r = strings.TrimSpace(r); r != "" {
+				out[p] = append(out[p], r)
+			}
+		}
+	}
+	return out, nil
 }

@@ -3,11 +3,13 @@ package controlplane
 import (
 	"errors"
 	"math"
+	"reflect"
 	"runtime/debug"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/fiso-dev/fiso/shared/catalog"
 	"github.com/fiso-dev/fiso/shared/fault"
 )
 
@@ -18,7 +20,7 @@ func TestFromEnv(t *testing.T) {
 		check func(c Config) bool
 		bad   []string // variables named in the error
 	}{
-		{"defaults", nil, func(c Config) bool { return c == Defaults() }, nil},
+		{"defaults", nil, func(c Config) bool { return reflect.DeepEqual(c, Defaults()) }, nil},
 		{"dynamodb", map[string]string{"FISO_STORE": "dynamodb", "FISO_TABLE_CONFIG": "c", "FISO_TABLE_INVOCATIONS": "i", "FISO_DYNAMODB_ENDPOINT": "http://127.0.0.1:5000"},
 			func(c Config) bool {
 				return c.Store == StoreDynamoDB && c.ConfigTable == "c" && c.InvocationsTable == "i" && c.DynamoDBEndpoint == "http://127.0.0.1:5000"
@@ -27,6 +29,12 @@ func TestFromEnv(t *testing.T) {
 			func(c Config) bool {
 				return c.AttemptTimeout == 2*time.Second && c.CacheTTL == 0 && c.Retention == 7*24*time.Hour
 			}, nil},
+		{"pricing", map[string]string{"FISO_PRICING_REGIONS": "aws=us-east-1, eu-west-1; gcp=us-central1", "FISO_PRICING_ACCEPT": "true", "FISO_EVENT_BUS": "fiso"},
+			func(c Config) bool {
+				return c.PricingAccept && c.EventBus == "fiso" && len(c.PricingRegions) == 2 &&
+					strings.Join(c.PricingRegions[catalog.AWS], ",") == "us-east-1,eu-west-1" && c.PricingRegions[catalog.GCP][0] == "us-central1"
+			}, nil},
+		{"bad pricing settings", map[string]string{"FISO_PRICING_REGIONS": "oracle=x", "FISO_PRICING_ACCEPT": "maybe"}, nil, []string{"FISO_PRICING_REGIONS", "FISO_PRICING_ACCEPT"}},
 		{"every mistake at once", map[string]string{"FISO_STORE": "postgres", "FISO_ATTEMPT_TIMEOUT": "ten", "FISO_LOG_RETENTION_DAYS": "0"},
 			nil, []string{"FISO_STORE", "FISO_ATTEMPT_TIMEOUT", "FISO_LOG_RETENTION_DAYS"}},
 	}

@@ -140,6 +140,19 @@ func awsConfig(ctx context.Context, given *aws.Config) (aws.Config, error) {
 	return cfg, nil
 }
 
+// Open opens the store cfg names, uncached, with opts' AWS configuration
+// (the environment's when nil), clock and logger.
+func Open(ctx context.Context, cfg Config, opts Options) (store.Store, error) {
+	awsCfg := aws.Config{}
+	if cfg.Store == StoreDynamoDB {
+		var err error
+		if awsCfg, err = awsConfig(ctx, opts.AWS); err != nil {
+			return nil, err
+		}
+	}
+	return OpenStore(ctx, cfg, awsCfg, opts.Now, opts.Logger)
+}
+
 // OpenStore opens the store cfg names, uncached. now and logger may be nil.
 func OpenStore(ctx context.Context, cfg Config, awsCfg aws.Config, now func() time.Time, logger *slog.Logger) (store.Store, error) {
 	if now == nil {
