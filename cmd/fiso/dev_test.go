@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"os"
 	"os/exec"
@@ -206,6 +207,14 @@ func TestDevUserStory(t *testing.T) {
 		t.Errorf("fiso invoke: %v\n%s", err, out)
 	}
 
+	// The calls so far are priced and totalled.
+	if out, err := d.cli("costs", "--group-by", "provider", "--key", e2eKey); err != nil || !strings.Contains(out, "aws") || !strings.Contains(out, "gcp") || !strings.Contains(out, "total") {
+		t.Errorf("fiso costs: %v\n%s", err, out)
+	}
+	if a := d.must(e2eKey, "POST", "/api/v1/orchestrate", "", 200); a.header.Get("X-Fiso-Cost-Usd") == "" {
+		t.Error("no X-Fiso-Cost-Usd on an invocation")
+	}
+
 	// Every cloud down: 502 listing the three attempts.
 	for _, p := range []string{"gcp", "azure"} {
 		if out, err := d.cli("cloud", "stop", p); err != nil {
@@ -299,5 +308,40 @@ func assertNoChildren(t *testing.T, data string) {
 		if dialable(string(b)) {
 			t.Errorf("the %s cloud still listens on %s after fiso dev stopped", p, b)
 		}
+	}
+}
+
+func TestPricingCLI(t *testing.T) {
+	bin := fisoBinary(t)
+	env := append(os.Environ(), "FISO_DATA_DIR="+t.TempDir())
+	run := func(args ...string) string {
+		t.Helper()
+		cmd := exec.Command(bin, args...)
+		cmd.Env = env
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("fiso %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+		return string(out)
+	}
+	out := run("pricing", "import", "--provider", "aws", "--file", "../../shared/pricing/awsprice/testdata/AWSLambda-eu-west-2.json")
+	for _, want := range []string{"aws/lambda/eu-west-2/x86_64", "aws/lambda/eu-west-2/arm64", "gb_second", "request"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("pricing import output lacks %q:\n%s", want, out)
+		}
+	}
+	// 1 GB-s on arm64 at the built-in us-east-1 list price plus one request.
+	var got struct {
+		Key  string
+		Cost struct {
+			BilledDurationMs float64 `json:"billed_duration_ms"`
+			TotalUSD         float64 `json:"total_usd"`
+		}
+	}
+	if err := json.Unmarshal([]byte(run("cost", "--provider", "aws", "--region", "us-east-1", "--arch", "arm64", "--memory-mb", "1024", "--duration-ms", "999.2", "--json")), &got); err != nil {
+		t.Fatal(err)
+	}
+	if got.Key != "aws/lambda/us-east-1/arm64" || got.Cost.BilledDurationMs != 1000 || math.Abs(got.Cost.TotalUSD-0.0000135334) > 1e-12 {
+		t.Errorf("fiso cost = %+v, want 1000 ms billed for $0.0000135334", got)
 	}
 }

@@ -15,6 +15,7 @@ import (
 const (
 	awsPricingPage   = "https://aws.amazon.com/lambda/pricing/"
 	azureCostsDoc    = "https://learn.microsoft.com/azure/azure-functions/functions-consumption-costs"
+	azurePricingPage = "https://azure.microsoft.com/pricing/details/functions/"
 	gcpGen1Pricing   = "https://cloud.google.com/functions/pricing-1stgen"
 	gcpRunPricing    = "https://cloud.google.com/run/pricing"
 	gcpGen1MemoryDoc = "https://cloud.google.com/functions/1stgendocs/configuring/memory"
@@ -121,6 +122,16 @@ func TestPublishedMonthlyExamples(t *testing.T) {
 			extra:     map[Meter]float64{Request: 144000},
 			wantUSD:   map[Meter]float64{GBSecond: 0.1872, Request: 0.0576},
 			wantTotal: 0.2448,
+		},
+		{
+			// The Azure Functions pricing page's Consumption example: 3M
+			// executions a month, 1 s each, 512 MB: 1,500,000 GB-s less the
+			// 400,000 free = 1,100,000 * $0.000016 = $17.60; 3M executions
+			// less the 1M free = 2M * $0.20/M = $0.40; total $18.00.
+			name: "azure consumption 3M executions at 512 MB", source: azurePricingPage, card: azConsEast, grants: true,
+			usage: Usage{DurationMs: 1000, MemoryMB: 512, ObservedMemoryMB: 512}, count: 3e6,
+			wantUSD:   map[Meter]float64{GBSecond: 17.6, Request: 0.4},
+			wantTotal: 18,
 		},
 	}
 	for _, tc := range tests {
