@@ -72,15 +72,12 @@ const (
 
 // PlansOf lists a provider's plans, the default first.
 func PlansOf(p catalog.Provider) []Plan {
-	switch p {
-	case catalog.AWS:
-		return []Plan{Lambda}
-	case catalog.Azure:
-		return []Plan{Consumption, Flex}
-	case catalog.GCP:
-		return []Plan{Gen2, Gen1}
+	names := catalog.PlansOf(p) // the catalog validates deployments' plans by the same names
+	plans := make([]Plan, len(names))
+	for i, n := range names {
+		plans[i] = Plan(n)
 	}
-	return nil
+	return plans
 }
 
 // Meter is a priced quantity.
