@@ -7,8 +7,6 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -17,18 +15,10 @@ import (
 
 	"github.com/fiso-dev/fiso/shared/catalog"
 	"github.com/fiso-dev/fiso/shared/pricing"
+	"github.com/fiso-dev/fiso/shared/pricing/pricelist/pricelisttest"
 )
 
 var fetchedAt = time.Date(2026, 9, 2, 8, 0, 0, 0, time.UTC)
-
-func fixture(t testing.TB, name string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", name))
-	if err != nil {
-		t.Fatalf("read fixture: %v", err)
-	}
-	return b
-}
 
 // offerServer replays the saved offer files at the bulk API's paths.
 func offerServer(t *testing.T) *httptest.Server {
@@ -44,7 +34,7 @@ func offerServer(t *testing.T) *httptest.Server {
 			return
 		}
 		w.Header().Set("Content-Type", "application/json")
-		_, _ = w.Write(fixture(t, name))
+		_, _ = w.Write(pricelisttest.Fixture(t, name))
 	}))
 	t.Cleanup(srv.Close)
 	return srv
@@ -175,7 +165,7 @@ func TestFetchRefusesABadRegion(t *testing.T) {
 func mutate(t *testing.T, name string, change func(doc map[string]any)) []byte {
 	t.Helper()
 	var doc map[string]any
-	if err := json.Unmarshal(fixture(t, name), &doc); err != nil {
+	if err := json.Unmarshal(pricelisttest.Fixture(t, name), &doc); err != nil {
 		t.Fatal(err)
 	}
 	change(doc)
@@ -316,7 +306,7 @@ func TestParseReadsTheFreeTierFromTheList(t *testing.T) {
 }
 
 func TestParseRefusesTrailingData(t *testing.T) {
-	body := append(fixture(t, "AWSLambda-us-east-1.json"), []byte(`{"x":1}`)...)
+	body := append(pricelisttest.Fixture(t, "AWSLambda-us-east-1.json"), []byte(`{"x":1}`)...)
 	if _, err := Parse(bytes.NewReader(body), "us-east-1", "test", fetchedAt); err == nil {
 		t.Fatal("got no error for two JSON documents")
 	}
@@ -341,7 +331,7 @@ func TestBaseUsageType(t *testing.T) {
 
 // Without a region, Parse reads the one the file names.
 func TestParseReadsTheFilesRegion(t *testing.T) {
-	cards, err := Parse(bytes.NewReader(fixture(t, "AWSLambda-eu-west-2.json")), "", "saved.json", fetchedAt)
+	cards, err := Parse(bytes.NewReader(pricelisttest.Fixture(t, "AWSLambda-eu-west-2.json")), "", "saved.json", fetchedAt)
 	if err != nil {
 		t.Fatal(err)
 	}

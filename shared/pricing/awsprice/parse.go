@@ -12,6 +12,7 @@ import (
 
 	"github.com/fiso-dev/fiso/shared/catalog"
 	"github.com/fiso-dev/fiso/shared/pricing"
+	"github.com/fiso-dev/fiso/shared/pricing/pricelist"
 )
 
 // offerFile is the part of a service price list file (JSON) that FISO reads.
@@ -218,8 +219,8 @@ func Parse(r io.Reader, region, source string, fetchedAt time.Time) ([]pricing.C
 			}
 			c.FreeGrants = append(c.FreeGrants, g)
 		}
-		if err := seal(&c); err != nil {
-			return nil, fmt.Errorf("card %s: %w", c.KeyOf(), err)
+		if err := pricelist.Finish(&c); err != nil {
+			return nil, err
 		}
 		cards = append(cards, c)
 	}
@@ -440,14 +441,4 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(keys)
 	return keys
-}
-
-// seal versions a finished card and holds it to the model's rules, so that
-// no card this package returns would be rejected downstream.
-func seal(c *pricing.Card) error {
-	c.Seal()
-	if err := c.Validate(); err != nil {
-		return fmt.Errorf("validate: %w", err)
-	}
-	return nil
 }

@@ -31,7 +31,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -39,6 +38,7 @@ import (
 
 	"github.com/fiso-dev/fiso/shared/pricepull"
 	"github.com/fiso-dev/fiso/shared/pricing"
+	"github.com/fiso-dev/fiso/shared/pricing/pricelist"
 )
 
 // DefaultBaseURL is the origin of the public Azure Retail Prices API.
@@ -169,62 +169,18 @@ func port(u *url.URL) string {
 	return "443"
 }
 
+// get reads u with the Fetcher's client and size bound.
 func (f *Fetcher) get(ctx context.Context, u string) ([]byte, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
-	if err != nil {
-		return nil, fmt.Errorf("build request: %w", err)
-	}
-	req.Header.Set("Accept", "application/json")
-	client := f.Client
-	if client == nil {
-		client = &http.Client{Timeout: time.Minute}
-	}
-	resp, err := client.Do(req)
-	if err != nil {
-		var ue *url.Error // it repeats the URL
-		if errors.As(err, &ue) {
-			err = ue.Err
-		}
-		return nil, fmt.Errorf("GET %s: %w", u, err)
-	}
-	defer resp.Body.Close()
 	limit := f.MaxBytes
 	if limit <= 0 {
 		limit = DefaultMaxBytes
 	}
-	if resp.StatusCode != http.StatusOK {
-		snippet, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
-		return nil, &StatusError{URL: u, Status: resp.StatusCode, RetryAfter: resp.Header.Get("Retry-After"), Body: strings.TrimSpace(string(snippet))}
-	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
-	if err != nil {
-		return nil, fmt.Errorf("read body of %s: %w", u, err)
-	}
-	if int64(len(body)) > limit {
-		return nil, fmt.Errorf("GET %s: body is larger than %d bytes", u, limit)
-	}
-	return body, nil
+	return pricelist.Get(ctx, pricelist.Client(f.Client, time.Minute), u, u, limit)
 }
 
 // StatusError is a response other than 200 OK (the API throttles bursts with
 // 429).
-type StatusError struct {
-	URL        string
-	Status     int
-	RetryAfter string // the Retry-After header, if any
-	Body       string // the start of the body
-}
-
-func (e *StatusError) Error() string {
-	msg := fmt.Sprintf("GET %s: HTTP %d %s", e.URL, e.Status, http.StatusText(e.Status))
-	if e.RetryAfter != "" {
-		msg += " (Retry-After " + e.RetryAfter + ")"
-	}
-	if e.Body != "" {
-		msg += ": " + e.Body
-	}
-	return msg
-}
+type StatusError = pricelist.StatusError
 
 // ErrRegion is returned for a region name that cannot be an Azure region.
 var ErrRegion = errors.New("invalid region")

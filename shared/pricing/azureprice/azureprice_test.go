@@ -8,8 +8,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -19,6 +17,7 @@ import (
 
 	"github.com/fiso-dev/fiso/shared/catalog"
 	"github.com/fiso-dev/fiso/shared/pricing"
+	"github.com/fiso-dev/fiso/shared/pricing/pricelist/pricelisttest"
 )
 
 var fetchedAt = time.Date(2026, 9, 2, 8, 0, 0, 0, time.UTC)
@@ -27,15 +26,6 @@ const (
 	wantQuery = "$filter=serviceName%20eq%20%27Functions%27%20and%20armRegionName%20eq%20%27eastus%27"
 	realHost  = "https://prices.azure.com:443"
 )
-
-func fixture(t testing.TB, name string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", name))
-	if err != nil {
-		t.Fatalf("read fixture: %v", err)
-	}
-	return b
-}
 
 // pricesServer replays the two saved pages of the eastus Functions query,
 // with the first page's NextPageLink pointed at itself, and records the
@@ -54,9 +44,9 @@ func pricesServer(t *testing.T) (*httptest.Server, *[]string) {
 		var body []byte
 		switch r.URL.Query().Get("$skip") {
 		case "":
-			body = bytes.ReplaceAll(fixture(t, "functions-eastus-page1.json"), []byte(realHost), []byte(srv.URL))
+			body = bytes.ReplaceAll(pricelisttest.Fixture(t, "functions-eastus-page1.json"), []byte(realHost), []byte(srv.URL))
 		case "100":
-			body = fixture(t, "functions-eastus-page2.json")
+			body = pricelisttest.Fixture(t, "functions-eastus-page2.json")
 		default:
 			http.NotFound(w, r)
 			return
@@ -198,7 +188,7 @@ func TestFetchFailsOnHTTPErrors(t *testing.T) {
 					_, _ = w.Write([]byte(`{"Error":{"Code":"TooManyRequests","Message":"Rate limit exceeded"}}`))
 					return
 				}
-				_, _ = w.Write(bytes.ReplaceAll(fixture(t, "functions-eastus-page1.json"), []byte(realHost), []byte(srv.URL)))
+				_, _ = w.Write(bytes.ReplaceAll(pricelisttest.Fixture(t, "functions-eastus-page1.json"), []byte(realHost), []byte(srv.URL)))
 			}))
 			defer srv.Close()
 			f := &Fetcher{BaseURL: srv.URL, Client: srv.Client()}
@@ -229,7 +219,7 @@ func pages(t *testing.T) []map[string]any {
 	var out []map[string]any
 	for _, name := range []string{"functions-eastus-page1.json", "functions-eastus-page2.json"} {
 		var p map[string]any
-		if err := json.Unmarshal(fixture(t, name), &p); err != nil {
+		if err := json.Unmarshal(pricelisttest.Fixture(t, name), &p); err != nil {
 			t.Fatal(err)
 		}
 		out = append(out, p)

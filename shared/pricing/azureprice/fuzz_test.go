@@ -2,61 +2,21 @@ package azureprice
 
 import (
 	"bytes"
-	"math"
 	"testing"
 
-	"github.com/fiso-dev/fiso/shared/pricing"
+	"github.com/fiso-dev/fiso/shared/pricing/pricelist/pricelisttest"
 )
 
 // FuzzParse feeds Parse arbitrary saved responses: it must never panic, and
 // a response it accepts must give cards whose every tier has a positive,
 // finite price and whose tiers follow on from each other.
 func FuzzParse(f *testing.F) {
-	p1, p2 := fixture(f, "functions-eastus-page1.json"), fixture(f, "functions-eastus-page2.json")
+	p1, p2 := pricelisttest.Fixture(f, "functions-eastus-page1.json"), pricelisttest.Fixture(f, "functions-eastus-page2.json")
 	f.Add(p1, "eastus")
 	f.Add(p2, "eastus")
 	f.Add(bytes.Join([][]byte{[]byte("["), p1, []byte(","), p2, []byte("]")}, nil), "eastus")
 	f.Add([]byte(`{"Items":[{"currencyCode":"USD","tierMinimumUnits":0,"retailPrice":1E-05,"armRegionName":"westus",`+
 		`"effectiveStartDate":"2020-01-01T00:00:00Z","meterId":"m","meterName":"Standard Total Executions","productName":"Functions",`+
 		`"serviceName":"Functions","unitOfMeasure":"10","type":"Consumption"}]}`), "westus")
-	f.Fuzz(func(t *testing.T, body []byte, region string) {
-		cards, err := Parse(bytes.NewReader(body), region, "fuzz", fetchedAt)
-		if err != nil {
-			return
-		}
-		if len(cards) == 0 || len(cards) > 2 {
-			t.Fatalf("got %d cards, want 1 or 2", len(cards))
-		}
-		for _, c := range cards {
-			checkCard(t, c)
-		}
-	})
-}
-
-func checkCard(t *testing.T, c pricing.Card) {
-	t.Helper()
-	if len(c.Prices) != len(pricing.MetersOf(c.Plan)) {
-		t.Fatalf("%s: %d prices for %d meters", c.KeyOf(), len(c.Prices), len(pricing.MetersOf(c.Plan)))
-	}
-	for _, p := range c.Prices {
-		if len(p.Tiers) == 0 {
-			t.Fatalf("%s %s: no tiers", c.KeyOf(), p.Meter)
-		}
-		for i, tr := range p.Tiers {
-			if !(tr.USDPerUnit > 0) || math.IsInf(tr.USDPerUnit, 0) || math.IsInf(tr.From, 0) {
-				t.Fatalf("%s %s tier %d: %+v", c.KeyOf(), p.Meter, i, tr)
-			}
-			if i+1 < len(p.Tiers) && tr.To != p.Tiers[i+1].From {
-				t.Fatalf("%s %s tier %d: ends at %v, next starts at %v", c.KeyOf(), p.Meter, i, tr.To, p.Tiers[i+1].From)
-			}
-		}
-		if last := p.Tiers[len(p.Tiers)-1]; last.To != 0 {
-			t.Fatalf("%s %s: last tier ends at %v", c.KeyOf(), p.Meter, last.To)
-		}
-	}
-	for _, g := range c.FreeGrants {
-		if !(g.Units > 0) || math.IsInf(g.Units, 0) {
-			t.Fatalf("%s: grant %+v", c.KeyOf(), g)
-		}
-	}
+	pricelisttest.Fuzz(f, Parse, fetchedAt, 1, 2, pricelisttest.CheckGrants)
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/fiso-dev/fiso/shared/catalog"
 	"github.com/fiso-dev/fiso/shared/pricing"
+	"github.com/fiso-dev/fiso/shared/pricing/pricelist"
 )
 
 // page is one response of the Retail Prices API.
@@ -246,8 +247,8 @@ func build(pages []page, region, source string, fetchedAt time.Time) ([]pricing.
 		if len(grants) == 0 {
 			c.FreeGrants = pricing.FreeGrantsOf(plan)
 		}
-		if err := seal(&c); err != nil {
-			return nil, fmt.Errorf("card %s: %w", c.KeyOf(), err)
+		if err := pricelist.Finish(&c); err != nil {
+			return nil, err
 		}
 		cards = append(cards, c)
 	}
@@ -455,14 +456,4 @@ func unitOfMeasure(s string) (float64, string, error) {
 		return 0, "", fmt.Errorf("%q does not start with a count", s)
 	}
 	return float64(n) * mult, strings.TrimSpace(unit), nil
-}
-
-// seal versions a finished card and holds it to the model's rules, so that
-// no card this package returns would be rejected downstream.
-func seal(c *pricing.Card) error {
-	c.Seal()
-	if err := c.Validate(); err != nil {
-		return fmt.Errorf("validate: %w", err)
-	}
-	return nil
 }

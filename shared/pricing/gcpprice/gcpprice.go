@@ -42,7 +42,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -50,6 +49,7 @@ import (
 
 	"github.com/fiso-dev/fiso/shared/pricepull"
 	"github.com/fiso-dev/fiso/shared/pricing"
+	"github.com/fiso-dev/fiso/shared/pricing/pricelist"
 )
 
 // DefaultBaseURL is the origin of the Cloud Billing Catalog API.
@@ -184,42 +184,22 @@ func (f *Fetcher) url(service, token string, withKey bool) string {
 	return strings.TrimRight(or(f.BaseURL, DefaultBaseURL), "/") + "/v1/services/" + service + "/skus?" + q.Encode()
 }
 
-// get fetches u; public is u without the key, for errors.
+// get fetches u; public is u without the key, for errors. The key is
+// scrubbed from whatever the server sends back into an error, and from every
+// error's message.
 func (f *Fetcher) get(ctx context.Context, u, public string) ([]byte, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
-	if err != nil {
-		return nil, f.redact(fmt.Errorf("build request for %s: %w", public, err))
-	}
-	req.Header.Set("Accept", "application/json")
-	client := f.Client
-	if client == nil {
-		client = &http.Client{Timeout: 2 * time.Minute}
-	}
-	resp, err := client.Do(req)
-	if err != nil {
-		// *url.Error repeats the URL, key and all: keep only its cause.
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			err = ue.Err
-		}
-		return nil, f.redact(fmt.Errorf("GET %s: %w", public, err))
-	}
-	defer resp.Body.Close()
 	limit := f.MaxBytes
 	if limit <= 0 {
 		limit = DefaultMaxBytes
 	}
-	if resp.StatusCode != http.StatusOK {
-		snippet, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
-		return nil, &StatusError{URL: public, Status: resp.StatusCode, RetryAfter: resp.Header.Get("Retry-After"),
-			Body: f.scrub(strings.TrimSpace(string(snippet)))}
-	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
+	body, err := pricelist.Get(ctx, pricelist.Client(f.Client, 2*time.Minute), u, public, limit)
 	if err != nil {
-		return nil, f.redact(fmt.Errorf("read body of %s: %w", public, err))
-	}
-	if int64(len(body)) > limit {
-		return nil, fmt.Errorf("GET %s: body is larger than %d bytes", public, limit)
+		var se *StatusError
+		if errors.As(err, &se) {
+			se.Body = f.scrub(se.Body)
+			se.RetryAfter = f.scrub(se.RetryAfter)
+		}
+		return nil, f.redact(err)
 	}
 	return body, nil
 }
@@ -260,24 +240,8 @@ func (e *redactedError) Error() string { return e.msg }
 func (e *redactedError) Unwrap() error { return e.cause }
 
 // StatusError is a response other than 200 OK. URL carries no key, and the
-// key is scrubbed from Body.
-type StatusError struct {
-	URL        string
-	Status     int
-	RetryAfter string // the Retry-After header, if any
-	Body       string // the start of the body
-}
-
-func (e *StatusError) Error() string {
-	msg := fmt.Sprintf("GET %s: HTTP %d %s", e.URL, e.Status, http.StatusText(e.Status))
-	if e.RetryAfter != "" {
-		msg += " (Retry-After " + e.RetryAfter + ")"
-	}
-	if e.Body != "" {
-		msg += ": " + e.Body
-	}
-	return msg
-}
+// key is scrubbed from Body and RetryAfter.
+type StatusError = pricelist.StatusError
 
 // ErrRegion is returned for a region name that cannot be a GCP region.
 var ErrRegion = errors.New("invalid region")

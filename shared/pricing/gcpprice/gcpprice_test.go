@@ -11,8 +11,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -23,6 +21,7 @@ import (
 
 	"github.com/fiso-dev/fiso/shared/catalog"
 	"github.com/fiso-dev/fiso/shared/pricing"
+	"github.com/fiso-dev/fiso/shared/pricing/pricelist/pricelisttest"
 )
 
 var fetchedAt = time.Date(2026, 9, 2, 8, 0, 0, 0, time.UTC)
@@ -36,15 +35,6 @@ const (
 )
 
 var allPages = []string{"cloud-run-functions-page1.json", "cloud-run-functions-page2.json", "cloud-run-page1.json", "cloud-run-page2.json"}
-
-func fixture(t testing.TB, name string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", name))
-	if err != nil {
-		t.Fatalf("read fixture: %v", err)
-	}
-	return b
-}
 
 // catalogServer replays the saved pages of both services, answering only
 // requests with the test key, USD and the page tokens the pages give out,
@@ -77,7 +67,7 @@ func catalogServer(t *testing.T) (*httptest.Server, func() []string) {
 			return
 		}
 		w.Header().Set("Content-Type", "application/json; charset=UTF-8")
-		_, _ = w.Write(fixture(t, name))
+		_, _ = w.Write(pricelisttest.Fixture(t, name))
 	}))
 	t.Cleanup(srv.Close)
 	return srv, func() []string {
@@ -292,7 +282,7 @@ func decoded(t *testing.T) []map[string]any {
 	var out []map[string]any
 	for _, name := range allPages {
 		var p map[string]any
-		if err := json.Unmarshal(fixture(t, name), &p); err != nil {
+		if err := json.Unmarshal(pricelisttest.Fixture(t, name), &p); err != nil {
 			t.Fatal(err)
 		}
 		out = append(out, p)
@@ -350,7 +340,7 @@ func TestParseReadsAnArrayOfPages(t *testing.T) {
 // One saved page of the Cloud Run service alone is enough for gen2 where
 // the region's requests and rates are all in it.
 func TestParseReadsOnePage(t *testing.T) {
-	got, err := Parse(bytes.NewReader(fixture(t, "cloud-run-page1.json")), "us-central1", "cloud-run-page1.json", fetchedAt)
+	got, err := Parse(bytes.NewReader(pricelisttest.Fixture(t, "cloud-run-page1.json")), "us-central1", "cloud-run-page1.json", fetchedAt)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/fiso-dev/fiso/shared/catalog"
 	"github.com/fiso-dev/fiso/shared/pricing"
+	"github.com/fiso-dev/fiso/shared/pricing/pricelist"
 )
 
 // skuPage is one response of services.skus.list.
@@ -329,8 +330,8 @@ func build(skus []located, region, source string, fetchedAt time.Time) ([]pricin
 		if len(grants) == 0 {
 			c.FreeGrants = pricing.FreeGrantsOf(plan)
 		}
-		if err := seal(&c); err != nil {
-			return nil, fmt.Errorf("card %s: %w", c.KeyOf(), err)
+		if err := pricelist.Finish(&c); err != nil {
+			return nil, err
 		}
 		cards = append(cards, c)
 	}
@@ -578,14 +579,4 @@ func truncate(s string) string {
 		return s[:40] + "..."
 	}
 	return s
-}
-
-// seal versions a finished card and holds it to the model's rules, so that
-// no card this package returns would be rejected downstream.
-func seal(c *pricing.Card) error {
-	c.Seal()
-	if err := c.Validate(); err != nil {
-		return fmt.Errorf("validate: %w", err)
-	}
-	return nil
 }
