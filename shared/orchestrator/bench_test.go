@@ -11,6 +11,7 @@ import (
 	"github.com/fiso-dev/fiso/shared/cloud"
 	"github.com/fiso-dev/fiso/shared/invocation"
 	"github.com/fiso-dev/fiso/shared/policy"
+	"github.com/fiso-dev/fiso/shared/pricebook"
 	"github.com/fiso-dev/fiso/shared/route"
 	"github.com/fiso-dev/fiso/shared/store"
 	"github.com/fiso-dev/fiso/shared/store/cached"
@@ -45,7 +46,7 @@ func benchService(b *testing.B) *Service {
 	c := cached.New(st, time.Hour, nil)
 	inv := nopInvoker{}
 	return New(c, nopRecorder{}, route.NewRouter(nil), map[catalog.Provider]Invoker{catalog.AWS: inv, catalog.GCP: inv, catalog.Azure: inv},
-		Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Pricer: pricebook.New(nil, time.Hour, nil)})
 }
 
 type nopInvoker struct{}
@@ -81,7 +82,7 @@ func BenchmarkRoutingDecision(b *testing.B) {
 }
 
 // BenchmarkInvokeInProcess is a whole invocation without the network: routing,
-// the attempt loop with its circuit breaker, and building the record.
+// the attempt loop with its circuit breaker, pricing, and building the record.
 func BenchmarkInvokeInProcess(b *testing.B) {
 	svc := benchService(b)
 	ctx := context.Background()
