@@ -57,12 +57,6 @@ func importCards(provider, file, region string, asJSON bool, stdout io.Writer) e
 	if err != nil {
 		return fmt.Errorf("import %s prices from %s: %w", provider, file, err)
 	}
-	for i := range cards {
-		cards[i].Seal()
-		if err := cards[i].Validate(); err != nil {
-			return fmt.Errorf("card %s from %s: %w", cards[i].KeyOf(), file, err)
-		}
-	}
 	if asJSON {
 		return json.NewEncoder(stdout).Encode(cards)
 	}

@@ -9,14 +9,19 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/fiso-dev/fiso/shared/catalog"
 	"github.com/fiso-dev/fiso/shared/controlplane"
@@ -40,8 +45,9 @@ func fixture(t *testing.T, provider, name string) []byte {
 }
 
 // priceLists replays the three providers' recorded price-list responses on
-// loopback, on their real paths; down makes the AWS one answer 503.
-func priceLists(t *testing.T, down *atomic.Bool) map[string]string {
+// loopback, on their real paths; down makes the AWS one answer 503, absurd
+// makes it quote the x86 first-tier GB-second 60% higher.
+func priceLists(t *testing.T, down, absurd *atomic.Bool) map[string]string {
 	aws := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if down.Load() {
 			http.Error(w, "Service Unavailable", http.StatusServiceUnavailable)
@@ -51,7 +57,11 @@ func priceLists(t *testing.T, down *atomic.Bool) map[string]string {
 			http.NotFound(w, r)
 			return
 		}
-		_, _ = w.Write(fixture(t, "awsprice", "AWSLambda-us-east-1.json"))
+		body := fixture(t, "awsprice", "AWSLambda-us-east-1.json")
+		if absurd.Load() {
+			body = bytes.Replace(body, []byte(`"0.0000166667"`), []byte(`"0.0000266667"`), 1)
+		}
+		_, _ = w.Write(body)
 	}))
 	var azure *httptest.Server
 	azure = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -68,7 +78,7 @@ func priceLists(t *testing.T, down *atomic.Bool) map[string]string {
 	pages := map[string]string{"29E7-DA93-CA13": "cloud-run-functions", "152E-C115-5142": "cloud-run"}
 	gcp := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		parts := strings.Split(r.URL.Path, "/") // /v1/services/{id}/skus
-		if r.URL.Query().Get("key") != billingKey || len(parts) != 5 || pages[parts[3]] == "" {
+		if r.Header.Get("X-Goog-Api-Key") != billingKey || len(parts) != 5 || pages[parts[3]] == "" {
 			http.Error(w, `{"error":{"code":400,"message":"API key not valid."}}`, http.StatusBadRequest)
 			return
 		}
@@ -87,7 +97,8 @@ func priceLists(t *testing.T, down *atomic.Bool) map[string]string {
 // TestScheduledRun runs events/pricing/schedule.json through the Lambda
 // handler against DynamoDB and EventBridge on moto and the replayed price
 // lists: the first run stores every card, the second changes nothing, a run
-// with the AWS list down keeps the AWS cards in force.
+// with the AWS list down and one with an absurd AWS price keep the AWS cards
+// in force; the events reach a queue through an EventBridge rule.
 func TestScheduledRun(t *testing.T) {
 	ctx := context.Background()
 	moto := testenv.Moto(t)
@@ -101,8 +112,9 @@ func TestScheduledRun(t *testing.T) {
 	if _, err := eb.CreateEventBus(ctx, &eventbridge.CreateEventBusInput{Name: aws.String("fiso-pricing-test")}); err != nil {
 		t.Fatal(err)
 	}
-	var down atomic.Bool
-	urls := priceLists(t, &down)
+	queue := eventQueue(t, cfg, moto, eb, "fiso-pricing-test")
+	var down, absurd atomic.Bool
+	urls := priceLists(t, &down, &absurd)
 	t.Setenv("FISO_SECRET_GCP_BILLING_KEY", billingKey)
 	env := map[string]string{
 		"FISO_DYNAMODB_ENDPOINT":    moto,
@@ -177,19 +189,92 @@ func TestScheduledRun(t *testing.T) {
 		t.Errorf("second run = %v, want all 6 unchanged", second)
 	}
 
+	versions := func() map[string]string {
+		t.Helper()
+		cards, err := st.CurrentRateCards(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]string{}
+		for _, c := range cards {
+			out[c.KeyOf().String()] = c.Version
+		}
+		return out
+	}
+	before := versions()
+
 	down.Store(true)
 	third := run(false)
 	if len(third[pricepull.Failed]) != 1 || len(third[pricepull.Unchanged]) != 4 {
 		t.Errorf("with the AWS list down = %v, want aws failed and the 4 others unchanged", third)
 	}
-	after, err := st.CurrentRateCards(ctx)
-	if err != nil {
-		t.Fatal(err)
+	down.Store(false)
+	absurd.Store(true)
+	fourth := run(false)
+	if len(fourth[pricepull.Rejected]) != 1 || len(fourth[pricepull.Unchanged]) != 5 {
+		t.Errorf("with an absurd AWS price = %v, want the x86 card rejected and 5 unchanged", fourth)
 	}
-	if len(after) != len(cards) {
-		t.Errorf("%d cards in force after a failed pull, want the %d of before", len(after), len(cards))
+	if after := versions(); !reflect.DeepEqual(after, before) {
+		t.Errorf("cards in force changed after a failed and an absurd pull:\nbefore %v\nafter  %v", before, after)
 	}
 	if strings.Contains(logs.String(), billingKey) {
 		t.Error("the Cloud Billing API key reached the log")
 	}
+	got := queue.receive(t, 8)
+	want := map[string]int{pricepull.EventChanged: 6, pricepull.EventFailed: 1, pricepull.EventRejected: 1}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("events delivered = %v, want %v", got, want)
+	}
+}
+
+// queue is an SQS queue that an EventBridge rule sends every FISO event to.
+type queue struct {
+	sqs *sqs.Client
+	url *string
+}
+
+func eventQueue(t *testing.T, cfg aws.Config, endpoint string, eb *eventbridge.Client, bus string) queue {
+	t.Helper()
+	ctx := context.Background()
+	q := sqs.NewFromConfig(cfg, func(o *sqs.Options) { o.BaseEndpoint = aws.String(endpoint) })
+	created, err := q.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String(bus)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	attrs, err := q.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: created.QueueUrl, AttributeNames: []sqstypes.QueueAttributeName{"QueueArn"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := eb.PutRule(ctx, &eventbridge.PutRuleInput{Name: aws.String(bus), EventBusName: aws.String(bus), EventPattern: aws.String(`{"source":["fiso"]}`)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := eb.PutTargets(ctx, &eventbridge.PutTargetsInput{Rule: aws.String(bus), EventBusName: aws.String(bus),
+		Targets: []ebtypes.Target{{Id: aws.String("queue"), Arn: aws.String(attrs.Attributes["QueueArn"])}}}); err != nil {
+		t.Fatal(err)
+	}
+	return queue{sqs: q, url: created.QueueUrl}
+}
+
+// receive counts the delivered events by detail type, reading until want
+// messages arrived or a few seconds passed.
+func (q queue) receive(t *testing.T, want int) map[string]int {
+	t.Helper()
+	got, n := map[string]int{}, 0
+	for deadline := time.Now().Add(10 * time.Second); n < want && time.Now().Before(deadline); {
+		out, err := q.sqs.ReceiveMessage(context.Background(), &sqs.ReceiveMessageInput{QueueUrl: q.url, MaxNumberOfMessages: 10})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range out.Messages {
+			var ev struct {
+				DetailType string `json:"detail-type"`
+			}
+			if err := json.Unmarshal([]byte(aws.ToString(m.Body)), &ev); err != nil {
+				t.Fatal(err)
+			}
+			got[ev.DetailType]++
+			n++
+		}
+	}
+	return got
 }

@@ -26,9 +26,11 @@ type Response struct {
 	ColdStart *bool
 	// RequestID is the provider's ID of the call, when it gives one.
 	RequestID string
-	// BilledDurationMs and MaxMemoryUsedMB are what the provider reports
-	// for billing (AWS's REPORT line); 0 when it reports nothing.
+	// BilledDurationMs, MemorySizeMB and MaxMemoryUsedMB are what the
+	// provider reports for billing (AWS's REPORT line); 0 when it reports
+	// nothing.
 	BilledDurationMs float64
+	MemorySizeMB     int
 	MaxMemoryUsedMB  int
 }
 

@@ -103,7 +103,7 @@ func New(ctx context.Context, cfg Config, opts Options) (*ControlPlane, error) {
 			catalog.GCP:   gcpfunc.New(opts.HTTPClient, secrets),
 		}
 	}
-	book := pricebook.New(raw, pricebook.DefaultTTL, opts.Now)
+	book := pricebook.New(raw, pricebook.DefaultTTL, opts.Now).WithLogger(opts.Logger)
 	orch := orchestrator.New(st, raw, route.NewRouter(nil), invokers, orchestrator.Options{
 		AttemptTimeout: cfg.AttemptTimeout,
 		Retention:      cfg.Retention,

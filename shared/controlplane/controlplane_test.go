@@ -281,6 +281,9 @@ func TestEndToEnd(t *testing.T) {
 			if prob.Type != "urn:fiso:problem:all-providers-failed" || len(prob.Attempts) != 3 {
 				t.Fatalf("all down: %s", r.body)
 			}
+			if got := r.header.Get(httpapi.HeaderCostUSD); got != "0.000000000000" {
+				t.Errorf("all down: %s = %q, want 0 (no attempt reached a function)", httpapi.HeaderCostUSD, got)
+			}
 			for i, want := range []string{"aws", "gcp", "azure"} {
 				if a := prob.Attempts[i]; a.Provider != want || a.Error == "" {
 					t.Errorf("attempt %d = %+v, want %s with its error", i, a, want)

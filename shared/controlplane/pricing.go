@@ -7,11 +7,12 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+	awseventbridge "github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
 	"github.com/fiso-dev/fiso/shared/catalog"
 	"github.com/fiso-dev/fiso/shared/eventbus"
+	"github.com/fiso-dev/fiso/shared/eventbus/eventbridge"
 	"github.com/fiso-dev/fiso/shared/pricepull"
 	"github.com/fiso-dev/fiso/shared/pricing"
 	"github.com/fiso-dev/fiso/shared/pricing/awsprice"
@@ -63,12 +64,12 @@ func NewPricingJob(ctx context.Context, cfg Config, st store.Store, opts Options
 	}
 	var events pricepull.Publisher = eventbus.Log{Logger: opts.Logger}
 	if cfg.EventBus != "" {
-		eb := eventbridge.NewFromConfig(awsCfg, func(o *eventbridge.Options) {
+		eb := awseventbridge.NewFromConfig(awsCfg, func(o *awseventbridge.Options) {
 			if cfg.EventsEndpoint != "" {
 				o.BaseEndpoint = aws.String(cfg.EventsEndpoint)
 			}
 		})
-		events = eventbus.NewEventBridge(eb, cfg.EventBus)
+		events = eventbridge.New(eb, cfg.EventBus)
 	}
 	return &PricingJob{
 		Puller:  &pricepull.Puller{Sources: sources, Store: st, Events: events, Accept: cfg.PricingAccept, Now: opts.Now, Logger: opts.Logger},

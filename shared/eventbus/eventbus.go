@@ -1,21 +1,19 @@
-// Package eventbus publishes FISO's events (rate-card changes now; budget
-// alerts later) to Amazon EventBridge, or to the log where there is no bus
-// (local runs). Events have a documented shape: source "fiso", a detail type
-// per kind, and a JSON detail.
+// Package eventbus is FISO's outgoing events (rate-card changes now; budget
+// alerts later): one documented shape — source "fiso", a detail type per
+// kind, a JSON detail — and a Log publisher for runs without a bus. The
+// EventBridge publisher is in eventbus/eventbridge, so that services which
+// publish depend on this package only, not on a cloud SDK.
 package eventbus
 
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
-
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
-	"github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
 )
 
-// Source is the EventBridge source of every FISO event.
+// Source is the source of every FISO event.
 const Source = "fiso"
 
 // Event is one event: DetailType names its kind ("Rate Card Changed" ...),
@@ -25,71 +23,36 @@ type Event struct {
 	Detail     any
 }
 
-// PutEventsAPI is the part of the EventBridge client the bus uses.
-type PutEventsAPI interface {
-	PutEvents(ctx context.Context, in *eventbridge.PutEventsInput, optFns ...func(*eventbridge.Options)) (*eventbridge.PutEventsOutput, error)
+// Encoded is an event ready to send.
+type Encoded struct {
+	DetailType string
+	Detail     string
 }
 
-// EventBridge publishes to one event bus.
-type EventBridge struct {
-	api PutEventsAPI
-	bus string
-}
-
-// NewEventBridge publishes to bus ("" or "default" for the account's default bus).
-func NewEventBridge(api PutEventsAPI, bus string) *EventBridge {
-	if bus == "" {
-		bus = "default"
-	}
-	return &EventBridge{api: api, bus: bus}
-}
-
-// maxBatch is PutEvents' limit of entries per call.
-const maxBatch = 10
-
-// Publish sends events, ten per call; a partially failed call is an error
-// naming how many entries failed and the first error code.
-func (b *EventBridge) Publish(ctx context.Context, events ...Event) error {
-	for start := 0; start < len(events); start += maxBatch {
-		batch := events[start:min(start+maxBatch, len(events))]
-		entries := make([]types.PutEventsRequestEntry, len(batch))
-		for i, e := range batch {
-			detail, err := json.Marshal(e.Detail)
-			if err != nil {
-				return fmt.Errorf("encode %q event: %w", e.DetailType, err)
-			}
-			entries[i] = types.PutEventsRequestEntry{
-				EventBusName: aws.String(b.bus),
-				Source:       aws.String(Source),
-				DetailType:   aws.String(e.DetailType),
-				Detail:       aws.String(string(detail)),
-			}
-		}
-		out, err := b.api.PutEvents(ctx, &eventbridge.PutEventsInput{Entries: entries})
+// Encode turns events into JSON details. An event that cannot be encoded is
+// left out and reported in the error, so it cannot take the others down.
+func Encode(events []Event) ([]Encoded, error) {
+	out := make([]Encoded, 0, len(events))
+	var errs []error
+	for _, e := range events {
+		b, err := json.Marshal(e.Detail)
 		if err != nil {
-			return fmt.Errorf("put %d events on bus %s: %w", len(entries), b.bus, err)
+			errs = append(errs, fmt.Errorf("encode %q event: %w", e.DetailType, err))
+			continue
 		}
-		if out.FailedEntryCount > 0 {
-			code := ""
-			for _, e := range out.Entries {
-				if e.ErrorCode != nil {
-					code = aws.ToString(e.ErrorCode) + ": " + aws.ToString(e.ErrorMessage)
-					break
-				}
-			}
-			return fmt.Errorf("put events on bus %s: %d of %d failed (%s)", b.bus, out.FailedEntryCount, len(entries), code)
-		}
+		out = append(out, Encoded{DetailType: e.DetailType, Detail: string(b)})
 	}
-	return nil
+	return out, errors.Join(errs...)
 }
 
-// Log publishes events as log lines, for runs without a bus.
+// Log publishes events as log lines.
 type Log struct{ Logger *slog.Logger }
 
 // Publish logs each event at info level.
 func (l Log) Publish(ctx context.Context, events ...Event) error {
-	for _, e := range events {
-		l.Logger.InfoContext(ctx, "event", slog.String("source", Source), slog.String("detail_type", e.DetailType), slog.Any("detail", e.Detail))
+	encoded, err := Encode(events)
+	for _, e := range encoded {
+		l.Logger.InfoContext(ctx, "event", slog.String("source", Source), slog.String("detail_type", e.DetailType), slog.String("detail", e.Detail))
 	}
-	return nil
+	return err
 }

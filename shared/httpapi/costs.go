@@ -121,17 +121,9 @@ func (s *Server) getCosts(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	var total store.Totals
-	for _, row := range rows {
-		total.Add("total", store.CostDelta{PicoUSD: store.PicoUSD(row.CostUSD), Invocations: row.Invocations, Errors: row.Errors, Unpriced: row.Unpriced})
-	}
-	out := costsResponse{
+	return writeJSON(w, http.StatusOK, costsResponse{
 		From: cq.From.Format(time.DateOnly), To: cq.To.Format(time.DateOnly), GroupBy: string(cq.GroupBy),
 		Currency: "USD", Basis: "list price of every billed attempt; monthly free grants not deducted",
-		Rows: nonNil(rows), Total: store.CostRow{Group: "total"},
-	}
-	if t := total.Rows(); len(t) == 1 {
-		out.Total = t[0]
-	}
-	return writeJSON(w, http.StatusOK, out)
+		Rows: nonNil(rows), Total: store.Sum("total", rows),
+	})
 }

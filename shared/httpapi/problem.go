@@ -93,6 +93,9 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		p.InvocationID = afe.Record.ID
 		p.Attempts = attemptsFor(caller(r.Context()), afe.Record.Attempts)
 		w.Header().Set(HeaderInvocationID, afe.Record.ID)
+		if c := afe.Record.CostUSD; c != nil {
+			w.Header().Set(HeaderCostUSD, formatUSD(*c)) // failed attempts can be billed
+		}
 	case errors.As(err, &mbe):
 		p = newProblem(r, http.StatusRequestEntityTooLarge, "the request body is over "+strconv.FormatInt(mbe.Limit, 10)+" bytes (AWS Lambda's synchronous payload limit)")
 	case errors.As(err, &he):

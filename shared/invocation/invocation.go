@@ -47,8 +47,8 @@ type Record struct {
 	Decision Decision  `json:"decision"`
 	Attempts []Attempt `json:"attempts"`
 	// CostUSD is the list-price cost of every attempt the platforms billed
-	// (nil when none could be priced); the billing fields describe the
-	// attempt that answered (or the last one sent).
+	// (0 when none reached a function; nil when FISO prices nothing); the
+	// billing fields describe the last billed attempt.
 	CostUSD          *float64 `json:"cost_usd,omitempty"`
 	BilledDurationMs float64  `json:"billed_duration_ms,omitempty"`
 	BilledMemoryMB   int      `json:"billed_memory_mb,omitempty"`
@@ -59,6 +59,10 @@ type Record struct {
 	// says why a call could not be priced.
 	CostSource string `json:"cost_source,omitempty"`
 	CostNote   string `json:"cost_note,omitempty"`
+	// Unpriced is set when an attempt the platform billed (or may have
+	// billed: one that timed out) has no cost; cost_usd is then a lower
+	// bound. A call that reached no function costs 0 and is priced.
+	Unpriced bool `json:"unpriced,omitempty"`
 	// ExpiresAt is when the record may be deleted (DynamoDB TTL).
 	ExpiresAt time.Time `json:"expires_at"`
 }
@@ -127,6 +131,8 @@ type Attempt struct {
 	CostUSD          *float64 `json:"cost_usd,omitempty"`
 	BilledDurationMs float64  `json:"billed_duration_ms,omitempty"`
 	BilledMemoryMB   int      `json:"billed_memory_mb,omitempty"`
+	RateCardVersion  string   `json:"rate_card_version,omitempty"`
+	CostSource       string   `json:"cost_source,omitempty"`
 }
 
 // Weekday returns t's day of week with Monday as 0.

@@ -196,7 +196,7 @@ func (s *Service) Invoke(ctx context.Context, call Call) (Result, error) {
 		}
 		rec.ErrorOccurred = true
 	}
-	rec.CostUSD = totalCost(rec.Attempts)
+	rec.CostUSD = s.totalCost(rec.Attempts)
 	s.record(ctx, rec)
 	if !answered {
 		return Result{Record: rec}, &AllFailedError{Record: rec, TimedOut: timedOut}
@@ -321,10 +321,13 @@ func (s *Service) try(ctx context.Context, d catalog.Deployment, cb *gobreaker.C
 	a.StatusCode, a.ColdStart, a.RequestID = resp.StatusCode, resp.ColdStart, resp.RequestID
 	rec.ExecutionTimeMs = a.DurationMs
 	rec.Provider, rec.Region, rec.DeploymentID = d.Provider, d.Region, d.ID
-	if billed(err) {
-		s.price(ctx, d, resp, &a, rec)
-	} else {
-		rec.BilledDurationMs, rec.BilledMemoryMB, rec.RateCardVersion, rec.CostSource, rec.CostNote = 0, 0, "", "", ""
+	switch {
+	case billed(err):
+		s.price(ctx, rec, d, resp, &a)
+	case cloud.KindOf(err) == cloud.Timeout:
+		// The function may run on, and be billed, after FISO stopped waiting.
+		rec.Unpriced = true
+		rec.CostNote = "an attempt timed out: the platform may bill it; cost_usd is a lower bound"
 	}
 	if err == nil {
 		a.Outcome = invocation.OK
@@ -364,43 +367,52 @@ func billed(err error) bool {
 }
 
 // price puts the list-price cost of an attempt on it and, as the latest
-// attempt sent, its billing details on the record. The provider's billed
-// duration and used memory are taken when it reports them (AWS); otherwise
-// FISO's measured round trip, an upper bound of the execution time.
-func (s *Service) price(ctx context.Context, d catalog.Deployment, resp cloud.Response, a *invocation.Attempt, rec *invocation.Record) {
-	rec.CostNote = ""
+// billed attempt, its billing details on the record. The provider's billed
+// duration and memory are taken when it reports them (AWS); otherwise
+// FISO's measured round trip, an upper bound of the execution time, and the
+// deployment's memory.
+func (s *Service) price(ctx context.Context, rec *invocation.Record, d catalog.Deployment, resp cloud.Response, a *invocation.Attempt) {
 	if s.opts.Pricer == nil {
-		rec.BilledDurationMs, rec.BilledMemoryMB, rec.RateCardVersion, rec.CostSource = 0, 0, "", ""
+		rec.Unpriced = true
 		return
 	}
 	u := pricing.Usage{DurationMs: a.DurationMs}
-	source := invocation.CostComputed
+	a.CostSource = invocation.CostComputed
 	if resp.BilledDurationMs > 0 {
-		u.DurationMs, u.ObservedMemoryMB, source = resp.BilledDurationMs, resp.MaxMemoryUsedMB, invocation.CostReported
+		u = pricing.Usage{DurationMs: resp.BilledDurationMs, MemoryMB: resp.MemorySizeMB, ObservedMemoryMB: resp.MaxMemoryUsedMB}
+		a.CostSource = invocation.CostReported
 	}
 	cost, err := s.opts.Pricer.Price(ctx, d, u)
 	if err != nil {
-		rec.BilledDurationMs, rec.BilledMemoryMB, rec.RateCardVersion, rec.CostSource = 0, 0, "", ""
-		rec.CostNote = "not priced: " + err.Error()
+		rec.Unpriced = true
+		a.CostSource = ""
+		if errors.Is(err, pricing.ErrNoCard) {
+			rec.CostNote = "not priced: " + err.Error() // names only the card key
+			return
+		}
+		// The cause can name internal resources; the record is readable by
+		// invoker keys, the log is not.
+		rec.CostNote = "not priced: pricing was unavailable (logged under the invocation ID)"
+		s.opts.Logger.LogAttrs(ctx, slog.LevelError, "price attempt", slog.String("invocation_id", rec.ID),
+			slog.String("deployment", d.ID), slog.Any("error", err))
 		return
 	}
 	total := cost.TotalUSD
-	a.CostUSD, a.BilledDurationMs, a.BilledMemoryMB = &total, cost.BilledDurationMs, cost.BilledMemoryMB
-	rec.BilledDurationMs, rec.BilledMemoryMB, rec.RateCardVersion, rec.CostSource = cost.BilledDurationMs, cost.BilledMemoryMB, cost.CardVersion, source
+	a.CostUSD, a.BilledDurationMs, a.BilledMemoryMB, a.RateCardVersion = &total, cost.BilledDurationMs, cost.BilledMemoryMB, cost.CardVersion
+	rec.BilledDurationMs, rec.BilledMemoryMB, rec.RateCardVersion, rec.CostSource = a.BilledDurationMs, a.BilledMemoryMB, a.RateCardVersion, a.CostSource
 }
 
-// totalCost sums the priced attempts; nil when none was priced.
-func totalCost(as []invocation.Attempt) *float64 {
+// totalCost sums the priced attempts: 0 when no attempt reached a function,
+// nil when FISO prices nothing.
+func (s *Service) totalCost(as []invocation.Attempt) *float64 {
+	if s.opts.Pricer == nil {
+		return nil
+	}
 	var total float64
-	priced := false
 	for _, a := range as {
 		if a.CostUSD != nil {
 			total += *a.CostUSD
-			priced = true
 		}
-	}
-	if !priced {
-		return nil
 	}
 	return &total
 }

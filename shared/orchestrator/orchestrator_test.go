@@ -3,11 +3,13 @@ package orchestrator
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"math"
 	"reflect"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -430,7 +432,7 @@ type fakePricer struct{ fail map[string]bool }
 
 func (f fakePricer) Price(_ context.Context, d catalog.Deployment, u pricing.Usage) (pricing.Cost, error) {
 	if f.fail[d.ID] {
-		return pricing.Cost{}, errors.New("no rate card for " + d.ID)
+		return pricing.Cost{}, fmt.Errorf("%w for %s", pricing.ErrNoCard, d.ID)
 	}
 	ms := math.Ceil(u.DurationMs)
 	return pricing.Cost{BilledDurationMs: ms, BilledMemoryMB: max(u.ObservedMemoryMB, 128), TotalUSD: ms * 1e-6, CardVersion: "v-" + d.ID}, nil
@@ -444,20 +446,29 @@ func TestAttemptsArePriced(t *testing.T) {
 		return cloud.Response{StatusCode: 200, BilledDurationMs: 3}, &cloud.Error{Kind: cloud.FunctionError, Detail: "boom"}
 	}
 	tests := []struct {
-		name       string
-		script     map[string]func(context.Context) (cloud.Response, error)
-		fail       map[string]bool
-		wantCost   *float64
-		wantSource string
-		wantNote   bool
+		name         string
+		script       map[string]func(context.Context) (cloud.Response, error)
+		fail         map[string]bool
+		wantCost     *float64
+		wantSource   string
+		wantUnpriced bool
+		wantNote     string
 	}{
 		{"provider-reported duration", map[string]func(context.Context) (cloud.Response, error){"aws": reported},
-			nil, ptr(7e-6), invocation.CostReported, false},
-		{"computed from the round trip", nil, nil, ptr(1e-6), invocation.CostComputed, false},
+			nil, ptr(7e-6), invocation.CostReported, false, ""},
+		{"computed from the round trip", nil, nil, ptr(1e-6), invocation.CostComputed, false, ""},
 		{"a function error is billed, an unreachable cloud is not", map[string]func(context.Context) (cloud.Response, error){
 			"aws": functionError, "gcp": failWith(cloud.Unreachable), "azure": reported},
-			nil, ptr(3e-6 + 7e-6), invocation.CostReported, false},
-		{"no rate card", nil, map[string]bool{"aws": true}, nil, "", true},
+			nil, ptr(3e-6 + 7e-6), invocation.CostReported, false, ""},
+		{"a later unreachable attempt keeps the billed one's details", map[string]func(context.Context) (cloud.Response, error){
+			"aws": functionError, "gcp": failWith(cloud.Unreachable), "azure": failWith(cloud.Throttled)},
+			nil, ptr(3e-6), invocation.CostReported, false, ""},
+		{"nothing reached a function: it costs nothing", map[string]func(context.Context) (cloud.Response, error){
+			"aws": failWith(cloud.Unreachable), "gcp": failWith(cloud.Unreachable), "azure": failWith(cloud.Rejected)},
+			nil, ptr(0.0), "", false, ""},
+		{"no rate card", nil, map[string]bool{"aws": true}, ptr(0.0), "", true, "no rate card for aws"},
+		{"a timeout may be billed", map[string]func(context.Context) (cloud.Response, error){"aws": failWith(cloud.Timeout)},
+			nil, ptr(1e-6), invocation.CostComputed, true, "timed out"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -469,10 +480,7 @@ func TestAttemptsArePriced(t *testing.T) {
 			for k, v := range tc.script {
 				fx.inv.answers[k] = v
 			}
-			res, err := fx.svc.Invoke(context.Background(), Call{Function: "sample"})
-			if err != nil {
-				t.Fatal(err)
-			}
+			res, _ := fx.svc.Invoke(context.Background(), Call{Function: "sample"})
 			r := res.Record
 			switch {
 			case tc.wantCost == nil && r.CostUSD != nil:
@@ -480,11 +488,16 @@ func TestAttemptsArePriced(t *testing.T) {
 			case tc.wantCost != nil && (r.CostUSD == nil || math.Abs(*r.CostUSD-*tc.wantCost) > 1e-12):
 				t.Errorf("cost = %v, want %v", fmtCost(r.CostUSD), *tc.wantCost)
 			}
-			if r.CostSource != tc.wantSource || (r.CostNote != "") != tc.wantNote {
-				t.Errorf("source %q note %q; want source %q and a note: %v", r.CostSource, r.CostNote, tc.wantSource, tc.wantNote)
+			if r.CostSource != tc.wantSource || r.Unpriced != tc.wantUnpriced || !strings.Contains(r.CostNote, tc.wantNote) || (tc.wantNote == "" && r.CostNote != "") {
+				t.Errorf("source %q unpriced %v note %q; want source %q, unpriced %v, note with %q", r.CostSource, r.Unpriced, r.CostNote, tc.wantSource, tc.wantUnpriced, tc.wantNote)
 			}
-			if tc.wantCost != nil && r.RateCardVersion == "" {
-				t.Error("a priced record names no rate card version")
+			if tc.wantSource != "" && (r.RateCardVersion == "" || r.BilledDurationMs == 0) {
+				t.Errorf("a priced record lacks its card version or billed duration: %+v", r)
+			}
+			for _, a := range r.Attempts {
+				if a.CostUSD != nil && (a.RateCardVersion == "" || a.CostSource == "") {
+					t.Errorf("priced attempt %s lacks its card or source", a.DeploymentID)
+				}
 			}
 			if len(fx.rec.recs) != 1 || !reflect.DeepEqual(fx.rec.recs[0].CostUSD, r.CostUSD) {
 				t.Error("the logged record's cost differs from the returned one")

@@ -6,7 +6,10 @@ package pricebook
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/fiso-dev/fiso/shared/cache"
@@ -28,16 +31,39 @@ type Book struct {
 	src      CardReader
 	cards    *cache.TTL[map[pricing.Key]pricing.Card]
 	defaults []pricing.Card
+	logger   *slog.Logger
+
+	// lastGood is the last set read from the store: a failed refresh keeps
+	// pricing with it rather than leaving every call unpriced.
+	mu       sync.Mutex
+	lastGood map[pricing.Key]pricing.Card
 }
 
 // New returns a book over src (nil: the built-in defaults only).
 func New(src CardReader, ttl time.Duration, now func() time.Time) *Book {
-	return &Book{src: src, cards: cache.New[map[pricing.Key]pricing.Card](ttl, 1, now), defaults: pricing.Defaults()}
+	return &Book{src: src, cards: cache.New[map[pricing.Key]pricing.Card](ttl, 1, now), defaults: pricing.Defaults(), logger: slog.Default()}
+}
+
+// WithLogger sets where failed refreshes are reported.
+func (b *Book) WithLogger(l *slog.Logger) *Book {
+	b.logger = l
+	return b
 }
 
 // Cards returns every card in force: stored cards, and the built-in
-// defaults for keys no stored card covers.
+// defaults for keys no stored card covers. When the store cannot be read it
+// answers with the last cards it read, if any.
 func (b *Book) Cards(ctx context.Context) (map[pricing.Key]pricing.Card, error) {
+	cards, err := b.load(ctx)
+	if errors.Is(err, errStale) {
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		return b.lastGood, nil
+	}
+	return cards, err
+}
+
+func (b *Book) load(ctx context.Context) (map[pricing.Key]pricing.Card, error) {
 	return b.cards.Get(ctx, "", func(ctx context.Context) (map[pricing.Key]pricing.Card, error) {
 		out := make(map[pricing.Key]pricing.Card, len(b.defaults))
 		for _, c := range b.defaults {
@@ -48,14 +74,29 @@ func (b *Book) Cards(ctx context.Context) (map[pricing.Key]pricing.Card, error) 
 		}
 		stored, err := b.src.CurrentRateCards(ctx)
 		if err != nil {
-			return nil, fmt.Errorf("read rate cards: %w", err)
+			b.mu.Lock()
+			last := b.lastGood
+			b.mu.Unlock()
+			if last == nil {
+				return nil, fmt.Errorf("read rate cards: %w", err)
+			}
+			// Not cached: the next call tries the store again.
+			b.logger.WarnContext(ctx, "rate cards unreadable; pricing with the last cards read", slog.Any("error", err))
+			return last, errStale
 		}
 		for _, c := range stored {
 			out[c.KeyOf()] = c
 		}
+		b.mu.Lock()
+		b.lastGood = out
+		b.mu.Unlock()
 		return out, nil
 	})
 }
+
+// errStale marks a load answered from the last good cards: the cache must
+// not keep it, the caller may use it.
+var errStale = errors.New("stale rate cards")
 
 // Forget drops the cached cards, so the next call reads the store.
 func (b *Book) Forget() { b.cards.Purge() }
@@ -98,7 +139,7 @@ func (b *Book) Price(ctx context.Context, d catalog.Deployment, u pricing.Usage)
 	}
 	card, ok := cards[key]
 	if !ok {
-		return pricing.Cost{}, fmt.Errorf("no rate card for %s", key)
+		return pricing.Cost{}, fmt.Errorf("%w for %s", pricing.ErrNoCard, key)
 	}
 	if u.MemoryMB == 0 {
 		u.MemoryMB = d.MemoryMB

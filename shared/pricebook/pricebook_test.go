@@ -3,6 +3,8 @@ package pricebook
 import (
 	"context"
 	"errors"
+	"io"
+	"log/slog"
 	"math"
 	"strings"
 	"sync/atomic"
@@ -105,10 +107,30 @@ func TestPrice(t *testing.T) {
 	}
 }
 
-func TestStoreFailureIsAnError(t *testing.T) {
-	b := New(&cards{err: errors.New("throttled")}, time.Minute, nil)
-	if _, err := b.Price(context.Background(), awsEast, pricing.Usage{DurationMs: 1}); err == nil || !strings.Contains(err.Error(), "throttled") {
+func TestStoreFailure(t *testing.T) {
+	now := time.Unix(1_800_000_000, 0)
+	src := &cards{err: errors.New("throttled")}
+	b := New(src, time.Minute, func() time.Time { return now }).WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))
+	ctx := context.Background()
+	// Never read: nothing to fall back on.
+	if _, err := b.Price(ctx, awsEast, pricing.Usage{DurationMs: 1}); err == nil || !strings.Contains(err.Error(), "throttled") {
 		t.Errorf("err = %v, want the store's error", err)
+	}
+	// Read once, then failing: the last cards read keep pricing.
+	src.err = nil
+	if _, err := b.Price(ctx, awsEast, pricing.Usage{DurationMs: 1}); err != nil {
+		t.Fatal(err)
+	}
+	src.err = errors.New("throttled")
+	now = now.Add(2 * time.Minute)
+	reads := src.reads.Load()
+	for i := 0; i < 2; i++ {
+		if _, err := b.Price(ctx, awsEast, pricing.Usage{DurationMs: 1}); err != nil {
+			t.Fatalf("with the store failing after a good read: %v", err)
+		}
+	}
+	if got := src.reads.Load() - reads; got != 2 {
+		t.Errorf("the failing store was tried %d times over 2 calls, want 2 (a stale answer is not cached)", got)
 	}
 }
 

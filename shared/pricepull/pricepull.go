@@ -97,12 +97,20 @@ func (p *Puller) Pull(ctx context.Context, regions map[catalog.Provider][]string
 	if err != nil {
 		return nil, fmt.Errorf("read the cards in force: %w", err)
 	}
-	inForce := make(map[pricing.Key]pricing.Card, len(current))
+	stored := make(map[pricing.Key]pricing.Card, len(current))
 	for _, c := range current {
-		inForce[c.KeyOf()] = c
+		stored[c.KeyOf()] = c
 	}
 	var results []Result
 	var events []eventbus.Event
+	// Announce whatever happened, even when a store failure ends the run.
+	defer func() {
+		if len(events) > 0 && p.Events != nil {
+			if err := p.Events.Publish(ctx, events...); err != nil {
+				p.log().Error("announce rate card events", slog.Any("error", err))
+			}
+		}
+	}()
 	pulled := 0
 	for _, provider := range catalog.Providers() {
 		src, ok := p.Sources[provider]
@@ -119,7 +127,7 @@ func (p *Puller) Pull(ctx context.Context, regions map[catalog.Provider][]string
 			}
 			pulled++
 			for _, c := range cards {
-				r, ev, err := p.apply(ctx, c, inForce, now)
+				r, ev, err := p.apply(ctx, c, stored, now)
 				if err != nil {
 					return results, err
 				}
@@ -130,26 +138,26 @@ func (p *Puller) Pull(ctx context.Context, regions map[catalog.Provider][]string
 			}
 		}
 	}
-	if len(events) > 0 && p.Events != nil {
-		if err := p.Events.Publish(ctx, events...); err != nil {
-			p.log().Error("announce rate card events", slog.Any("error", err))
-		}
-	}
 	if pulled == 0 && len(results) > 0 {
 		return results, errors.New("every rate card pull failed; the cards in force stay")
 	}
 	return results, nil
 }
 
-// apply checks one fetched card against the one in force and stores it
-// when it is valid, new, and not absurdly different.
-func (p *Puller) apply(ctx context.Context, c pricing.Card, inForce map[pricing.Key]pricing.Card, now time.Time) (Result, *eventbus.Event, error) {
+// apply checks one fetched card against the one in force — the stored
+// card, else the built-in default, which prices calls until a pull replaces
+// it — and stores it when it is valid, new, and not absurdly different.
+func (p *Puller) apply(ctx context.Context, c pricing.Card, stored map[pricing.Key]pricing.Card, now time.Time) (Result, *eventbus.Event, error) {
 	c.Seal()
 	key := c.KeyOf()
 	r := Result{Provider: c.Provider, Region: c.Region, Key: key.String(), Version: c.Version}
 	d := Detail{Key: key.String(), Provider: c.Provider, Region: c.Region, NewVersion: c.Version, Source: c.Source, At: now}
-	old, had := inForce[key]
-	if had {
+	old, inStore := stored[key]
+	inForce := inStore
+	if !inStore {
+		old, inForce = pricing.Find(pricing.Defaults(), key)
+	}
+	if inForce {
 		d.OldVersion = old.Version
 	}
 	if err := c.Validate(); err != nil {
@@ -157,14 +165,14 @@ func (p *Puller) apply(ctx context.Context, c pricing.Card, inForce map[pricing.
 		d.Reason = r.Reason
 		return r, &eventbus.Event{DetailType: EventRejected, Detail: d}, nil
 	}
-	if had && old.Version == c.Version {
+	if inStore && old.Version == c.Version {
 		r.Outcome = Unchanged
 		return r, nil, nil
 	}
-	if had {
+	if inForce {
 		d.Changes = pricing.Compare(old, c)
 		if pricing.AnyAbsurd(d.Changes) && !p.Accept {
-			r.Outcome, r.Reason = Rejected, "a price moved by more than 50%; apply it with --accept (FISO_PRICING_ACCEPT=true) once checked"
+			r.Outcome, r.Reason = Rejected, "a price moved by more than 50% against the card in force; apply it with --accept (FISO_PRICING_ACCEPT=true) once checked"
 			d.Reason = r.Reason
 			return r, &eventbus.Event{DetailType: EventRejected, Detail: d}, nil
 		}
@@ -177,7 +185,7 @@ func (p *Puller) apply(ctx context.Context, c pricing.Card, inForce map[pricing.
 		r.Outcome = Unchanged
 		return r, nil, nil
 	}
-	inForce[key] = c
+	stored[key] = c
 	r.Outcome = Changed
 	return r, &eventbus.Event{DetailType: EventChanged, Detail: d}, nil
 }

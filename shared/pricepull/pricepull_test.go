@@ -31,13 +31,17 @@ func (s source) Fetch(_ context.Context, region string) ([]pricing.Card, error) 
 type recorder struct {
 	mu     sync.Mutex
 	events []eventbus.Event
+	err    error
 }
 
+// Publish records events, encoding them as a real bus must.
 func (r *recorder) Publish(_ context.Context, es ...eventbus.Event) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.events = append(r.events, es...)
-	return nil
+	_, err := eventbus.Encode(es)
+	r.err = errors.Join(r.err, err)
+	return err
 }
 
 func (r *recorder) types() []string {
@@ -88,6 +92,7 @@ func TestPull(t *testing.T) {
 		wantErr  bool
 	}{
 		{"first pull stores", nil, []pricing.Card{pulled(t, 1)}, nil, false, Changed, EventChanged, 1, false},
+		{"a first pull 60% off the built-in card is held back", nil, []pricing.Card{pulled(t, 0.4)}, nil, false, Rejected, EventRejected, 0, false},
 		{"same content changes nothing", ptr(1.0), []pricing.Card{pulled(t, 1)}, nil, false, Unchanged, "", 1, false},
 		{"a 10% rise is applied", ptr(1.0), []pricing.Card{pulled(t, 1.1)}, nil, false, Changed, EventChanged, 1.1, false},
 		{"a 60% rise is held back", ptr(1.0), []pricing.Card{pulled(t, 1.6)}, nil, false, Rejected, EventRejected, 1, false},
@@ -123,6 +128,9 @@ func TestPull(t *testing.T) {
 			if len(results) != 1 || results[0].Outcome != tc.want {
 				t.Fatalf("results = %+v, want one %s", results, tc.want)
 			}
+			if rec.err != nil {
+				t.Errorf("events do not encode: %v", rec.err)
+			}
 			if got := rec.types(); (tc.event == "" && len(got) != 0) || (tc.event != "" && (len(got) != 1 || got[0] != tc.event)) {
 				t.Errorf("events = %v, want %q", got, tc.event)
 			}
@@ -136,6 +144,12 @@ func TestPull(t *testing.T) {
 				if pr.Meter == pricing.GBSecond {
 					basePrice = pr.Tiers[0].USDPerUnit
 				}
+			}
+			if tc.inForce == 0 {
+				if len(cur) != 0 {
+					t.Errorf("%d cards stored, want none (the built-in card stays in force)", len(cur))
+				}
+				return
 			}
 			if len(cur) != 1 {
 				t.Fatalf("%d cards in force, want 1", len(cur))

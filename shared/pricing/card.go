@@ -34,9 +34,13 @@
 //   - [Card.Validate] accepts a $0 tier only as that leading free row; a $0
 //     price anywhere else is an error naming the meter.
 //
-// Google bills a Tier 2 region's free tier as a spending discount worth the
-// Tier 1 free units at Tier 1 prices; its cards carry that as grant units
-// (free dollars divided by the Tier 2 price).
+// Google's pricing pages describe the free tier of a Tier 2 region as a
+// spending discount worth the Tier 1 free units at Tier 1 prices, while the
+// Cloud Billing Catalog gives Tier 2 SKUs a $0 first tier of the same units
+// as Tier 1. FISO follows the catalog (the list billing applies), for the
+// built-in cards and the pulled ones alike, so a pull never "changes" a
+// grant; a Tier 2 month's free dollars may therefore read up to 1.4 times
+// the pages' figure.
 //
 // # Units
 //

@@ -1,6 +1,7 @@
 package pricing
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
 	"strconv"
@@ -49,11 +50,26 @@ type Change struct {
 	// Old and New are the numbers compared (booleans as 0 and 1).
 	Old float64 `json:"old"`
 	New float64 `json:"new"`
-	// Ratio is New/Old: 1.6 is 60% up; +Inf when Old is 0 and New is not;
-	// 0 for a key or structural change.
+	// Ratio is New/Old: 1.6 is 60% up; +Inf when Old is 0 and New is not
+	// (null in JSON); 0 for a key or structural change.
 	Ratio float64 `json:"ratio"`
 	// Absurd marks a change beyond AbsurdChange, or a structural one.
 	Absurd bool `json:"absurd"`
+}
+
+// MarshalJSON writes a ratio that is not a finite number (a change from 0)
+// as null: JSON has no infinity, and an event carrying the change must
+// still encode.
+func (ch Change) MarshalJSON() ([]byte, error) {
+	type plain Change
+	out := struct {
+		plain
+		Ratio *float64 `json:"ratio"`
+	}{plain: plain(ch)}
+	if !math.IsInf(ch.Ratio, 0) && !math.IsNaN(ch.Ratio) {
+		out.Ratio = &ch.Ratio
+	}
+	return json.Marshal(out)
 }
 
 // String describes the change for a log or a terminal.

@@ -1,6 +1,7 @@
 package pricing
 
 import (
+	"encoding/json"
 	"math"
 	"strings"
 	"testing"
@@ -104,6 +105,30 @@ func TestChangeString(t *testing.T) {
 		}
 		if !strings.Contains(tc.ch.String(), string(tc.ch.Kind)) {
 			t.Errorf("%q does not name its kind", tc.ch.String())
+		}
+	}
+}
+
+// An event carries changes as JSON; a change from 0 must encode.
+func TestChangesEncode(t *testing.T) {
+	for _, ch := range []Change{
+		{Kind: ChangePrice, Meter: GBSecond, Tier: 0, Old: 0.0000166667, New: 0.00002, Ratio: 1.2},
+		{Kind: ChangeFreeGrant, Meter: Request, Tier: -1, Old: 0, New: 1e6, Ratio: math.Inf(1), Absurd: true},
+	} {
+		b, err := json.Marshal(ch)
+		if err != nil {
+			t.Fatalf("Marshal(%v): %v", ch, err)
+		}
+		var back map[string]any
+		if err := json.Unmarshal(b, &back); err != nil {
+			t.Fatal(err)
+		}
+		wantRatio := any(ch.Ratio)
+		if math.IsInf(ch.Ratio, 0) {
+			wantRatio = nil
+		}
+		if back["ratio"] != wantRatio || back["kind"] != string(ch.Kind) || back["absurd"] != ch.Absurd {
+			t.Errorf("%s encodes as %s", ch, b)
 		}
 	}
 }

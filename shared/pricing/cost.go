@@ -14,6 +14,10 @@ import (
 // offer) is a fault.ErrInvalid instead.
 var ErrNoPrice = errors.New("no price")
 
+// ErrNoCard reports that no card in force covers a deployment's provider,
+// plan, region and architecture.
+var ErrNoCard = errors.New("no rate card")
+
 // durationEpsilon absorbs float noise before a duration is rounded up to a
 // billing step: 300.00000000000006 ms (0.1+0.2 s) is 3 steps of 100 ms, not 4.
 // It is relative to the step count, so it stays far below a microsecond.

@@ -81,7 +81,8 @@ func TestDefaultPrices(t *testing.T) {
 			if r == "asia-east2" {
 				return want{
 					map[Meter][]Tier{VCPUSecond: flat(0.0000336), GiBSecond: flat(0.0000035), Request: flat(0.0000004)},
-					map[Meter]float64{VCPUSecond: 180000 * 0.000024 / 0.0000336, GiBSecond: 360000 * 0.0000025 / 0.0000035, Request: 2e6}, run,
+					// The catalog's free units, as for Tier 1 (see the package doc).
+					map[Meter]float64{VCPUSecond: 180000, GiBSecond: 360000, Request: 2e6}, run,
 				}
 			}
 			return want{
@@ -93,7 +94,7 @@ func TestDefaultPrices(t *testing.T) {
 			if r == "asia-east2" {
 				return want{
 					map[Meter][]Tier{GHzSecond: flat(0.000014), GBSecond: flat(0.0000035), Request: flat(0.0000004)},
-					map[Meter]float64{GHzSecond: 200000 * 0.00001 / 0.000014, GBSecond: 400000 * 0.0000025 / 0.0000035, Request: 2e6}, gen1,
+					map[Meter]float64{GHzSecond: 200000, GBSecond: 400000, Request: 2e6}, gen1,
 				}
 			}
 			return want{

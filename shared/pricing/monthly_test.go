@@ -105,13 +105,12 @@ func TestMonthly(t *testing.T) {
 			want: map[Meter]BillLine{},
 		},
 		{
-			name: "gcp tier 2 grant is worth the tier 1 free dollars",
+			name: "gcp tier 2 grant is the catalog's free units",
 			card: defaultCard(t, gcpGen2T2),
-			// 180,000 vCPU-s used: the free $4.32 covers 128,571.43 of them
-			// at $0.0000336; the rest costs 180,000 * 0.0000336 - 4.32.
-			q:         map[Meter]float64{VCPUSecond: 180000},
-			want:      map[Meter]BillLine{VCPUSecond: {Meter: VCPUSecond, Quantity: 180000, FreeUnits: 4.32 / 0.0000336, BillableUnits: 180000 - 4.32/0.0000336, USD: 180000*0.0000336 - 4.32}},
-			wantTotal: 180000*0.0000336 - 4.32,
+			// 200,000 vCPU-s used: 180,000 free, the rest at $0.0000336.
+			q:         map[Meter]float64{VCPUSecond: 200000},
+			want:      map[Meter]BillLine{VCPUSecond: {Meter: VCPUSecond, Quantity: 200000, FreeUnits: 180000, BillableUnits: 20000, USD: 20000 * 0.0000336}},
+			wantTotal: 20000 * 0.0000336,
 		},
 		{
 			name: "zero tier and equal grant are not subtracted twice",

@@ -25,11 +25,12 @@ const (
 // Dimensions lists them.
 func Dimensions() []Dimension { return []Dimension{ByProvider, ByFunction, ByTeam, ByDay} }
 
-// NoTeam and AllCalls are the group values of calls without a team and of
-// the by-day totals.
+// NoTeam, NoProvider and AllCalls are the group values of calls without a
+// team, of calls that tried no deployment, and of the by-day totals.
 const (
-	NoTeam   = "(none)"
-	AllCalls = "all"
+	NoTeam     = "(none)"
+	NoProvider = "(none)"
+	AllCalls   = "all"
 )
 
 // CostQuery selects aggregates: the UTC days from From up to To (exclusive;
@@ -73,16 +74,18 @@ func USD(pico int64) float64 { return float64(pico) / 1e12 }
 // CostDeltas is how a record counts: once under its function, its team and
 // the day's total, and under each provider for the attempts billed there (a
 // failover can cost on two clouds) with the invocation counted under the
-// provider that answered (or was tried last).
+// provider that answered (or was tried last). It is unpriced when a billed
+// attempt has no cost (Unpriced) or nothing priced it at all.
 func CostDeltas(r invocation.Record) []CostDelta {
 	base := CostDelta{Invocations: 1}
 	if r.ErrorOccurred {
 		base.Errors = 1
 	}
-	if r.CostUSD == nil {
-		base.Unpriced = 1
-	} else {
+	if r.CostUSD != nil {
 		base.PicoUSD = PicoUSD(*r.CostUSD)
+	}
+	if r.CostUSD == nil || r.Unpriced {
+		base.Unpriced = 1
 	}
 	team := r.Team
 	if team == "" {
@@ -108,10 +111,12 @@ func CostDeltas(r invocation.Record) []CostDelta {
 		order = append(order, provider)
 		return c
 	}
-	if r.Provider != "" {
-		c := add(string(r.Provider))
-		c.Invocations, c.Errors, c.Unpriced = base.Invocations, base.Errors, base.Unpriced
+	provider := string(r.Provider)
+	if provider == "" {
+		provider = NoProvider // no deployment was tried
 	}
+	c := add(provider)
+	c.Invocations, c.Errors, c.Unpriced = base.Invocations, base.Errors, base.Unpriced
 	for _, a := range r.Attempts {
 		if a.CostUSD != nil {
 			add(string(a.Provider)).PicoUSD += PicoUSD(*a.CostUSD)
@@ -155,21 +160,21 @@ func Day(t time.Time) time.Time {
 	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
 }
 
-// Totals sums aggregates into rows, in pico-dollars until the end so that
-// no rounding accumulates.
-type Totals struct{ groups map[string]*CostDelta }
+// Totals sums aggregates into rows. Each aggregate's pico-dollars are exact;
+// the sums are kept in dollars, so that no total can overflow.
+type Totals struct{ groups map[string]*CostRow }
 
 // Add counts one aggregate under group.
 func (t *Totals) Add(group string, d CostDelta) {
 	if t.groups == nil {
-		t.groups = map[string]*CostDelta{}
+		t.groups = map[string]*CostRow{}
 	}
 	g, ok := t.groups[group]
 	if !ok {
-		g = &CostDelta{}
+		g = &CostRow{Group: group}
 		t.groups[group] = g
 	}
-	g.PicoUSD += d.PicoUSD
+	g.CostUSD += USD(d.PicoUSD)
 	g.Invocations += d.Invocations
 	g.Errors += d.Errors
 	g.Unpriced += d.Unpriced
@@ -178,9 +183,21 @@ func (t *Totals) Add(group string, d CostDelta) {
 // Rows returns the totals ordered by group.
 func (t *Totals) Rows() []CostRow {
 	out := make([]CostRow, 0, len(t.groups))
-	for group, g := range t.groups {
-		out = append(out, CostRow{Group: group, CostUSD: USD(g.PicoUSD), Invocations: g.Invocations, Errors: g.Errors, Unpriced: g.Unpriced})
+	for _, g := range t.groups {
+		out = append(out, *g)
 	}
 	slices.SortFunc(out, func(a, b CostRow) int { return strings.Compare(a.Group, b.Group) })
 	return out
+}
+
+// Sum adds rows up into one row named group.
+func Sum(group string, rows []CostRow) CostRow {
+	total := CostRow{Group: group}
+	for _, r := range rows {
+		total.CostUSD += r.CostUSD
+		total.Invocations += r.Invocations
+		total.Errors += r.Errors
+		total.Unpriced += r.Unpriced
+	}
+	return total
 }

@@ -128,7 +128,7 @@ func (c *Client) Invoke(ctx context.Context, d catalog.Deployment, payload []byt
 		cold := r.ColdStart()
 		resp.ColdStart = &cold
 		resp.BilledDurationMs = float64(r.BilledDuration.Microseconds()) / 1000
-		resp.MaxMemoryUsedMB = r.MaxMemoryUsedMB
+		resp.MemorySizeMB, resp.MaxMemoryUsedMB = r.MemorySizeMB, r.MaxMemoryUsedMB
 	}
 	if id, ok := awsmiddleware.GetRequestIDMetadata(out.ResultMetadata); ok {
 		resp.RequestID = id

@@ -175,7 +175,7 @@ func (f *Fetcher) get(ctx context.Context, u string) ([]byte, error) {
 	if limit <= 0 {
 		limit = DefaultMaxBytes
 	}
-	return pricelist.Get(ctx, pricelist.Client(f.Client, time.Minute), u, u, limit)
+	return pricelist.Get(ctx, pricelist.Client(f.Client, time.Minute), u, u, nil, limit)
 }
 
 // StatusError is a response other than 200 OK (the API throttles bursts with

@@ -4,7 +4,7 @@
 // (GHz-seconds, GB-seconds, invocations), both x86_64.
 //
 // The API lists a service's SKUs page by page (GET
-// /v1/services/{serviceId}/skus?key=...&pageToken=...), each with a
+// /v1/services/{serviceId}/skus?pageToken=..., key in X-Goog-Api-Key), each with a
 // description, a category (usageType "OnDemand" for list prices), the
 // regions it serves and a pricing expression: tiered rates in a usage unit
 // ("GHz.s", "GiBy.s", "s", "count"), with a base unit and the factor between
@@ -45,6 +45,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/fiso-dev/fiso/shared/pricepull"
@@ -92,6 +93,20 @@ type Fetcher struct {
 	MaxPages int
 	// MaxBytes bounds one page's body; 0 means DefaultMaxBytes.
 	MaxBytes int64
+
+	// The catalogue is the same for every region: one pull of several
+	// regions reads it once (for catalogTTL).
+	mu      sync.Mutex
+	catalog map[string]catalogRead
+}
+
+// catalogTTL is how long a read of a service's SKUs serves further regions.
+const catalogTTL = 10 * time.Minute
+
+type catalogRead struct {
+	at   time.Time
+	skus []located
+	urls []string
 }
 
 var _ pricepull.Source = (*Fetcher)(nil)
@@ -112,23 +127,44 @@ func (f *Fetcher) Fetch(ctx context.Context, region string) ([]pricing.Card, err
 		all  []located
 		urls []string
 	)
+	now := time.Now
+	if f.Now != nil {
+		now = f.Now
+	}
 	for _, svc := range []string{or(f.FunctionsServiceID, CloudFunctionsServiceID), or(f.RunServiceID, CloudRunServiceID)} {
-		skus, read, err := f.service(ctx, svc)
+		skus, read, err := f.cachedService(ctx, svc, now())
 		if err != nil {
 			return nil, fmt.Errorf("fetch GCP prices for %s: service %s: %w", region, svc, err)
 		}
 		all = append(all, skus...)
 		urls = append(urls, read...)
 	}
-	now := time.Now
-	if f.Now != nil {
-		now = f.Now
-	}
 	cards, err := build(all, region, strings.Join(urls, " "), now())
 	if err != nil {
 		return nil, fmt.Errorf("read GCP prices for %s: %w", region, err)
 	}
 	return cards, nil
+}
+
+// cachedService is service, reusing a read younger than catalogTTL.
+func (f *Fetcher) cachedService(ctx context.Context, id string, now time.Time) ([]located, []string, error) {
+	f.mu.Lock()
+	c, ok := f.catalog[id]
+	f.mu.Unlock()
+	if ok && now.Sub(c.at) < catalogTTL {
+		return c.skus, c.urls, nil
+	}
+	skus, urls, err := f.service(ctx, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	f.mu.Lock()
+	if f.catalog == nil {
+		f.catalog = map[string]catalogRead{}
+	}
+	f.catalog[id] = catalogRead{at: now, skus: skus, urls: urls}
+	f.mu.Unlock()
+	return skus, urls, nil
 }
 
 // service reads every page of one service's SKUs; read are the URLs read,
@@ -150,8 +186,8 @@ func (f *Fetcher) service(ctx context.Context, id string) ([]located, []string, 
 		if len(read) >= maxPages {
 			return nil, nil, fmt.Errorf("more than %d pages; stopped before pageToken %q", maxPages, token)
 		}
-		public := f.url(id, token, false)
-		body, err := f.get(ctx, f.url(id, token, true), public)
+		public := f.url(id, token)
+		body, err := f.get(ctx, public)
 		if err != nil {
 			return nil, nil, fmt.Errorf("page %d: %w", len(read)+1, err)
 		}
@@ -172,27 +208,26 @@ func (f *Fetcher) service(ctx context.Context, id string) ([]located, []string, 
 	}
 }
 
-// url is the address of one page; withKey adds the API key.
-func (f *Fetcher) url(service, token string, withKey bool) string {
+// url is the address of one page. The API key is not in it: it travels in
+// the X-Goog-Api-Key header, so that no URL (in an error, a Source, a proxy's
+// access log) ever carries it.
+func (f *Fetcher) url(service, token string) string {
 	q := url.Values{"currencyCode": {"USD"}, "pageSize": {fmt.Sprint(DefaultPageSize)}}
 	if token != "" {
 		q.Set("pageToken", token)
 	}
-	if withKey {
-		q.Set("key", f.APIKey)
-	}
 	return strings.TrimRight(or(f.BaseURL, DefaultBaseURL), "/") + "/v1/services/" + service + "/skus?" + q.Encode()
 }
 
-// get fetches u; public is u without the key, for errors. The key is
-// scrubbed from whatever the server sends back into an error, and from every
-// error's message.
-func (f *Fetcher) get(ctx context.Context, u, public string) ([]byte, error) {
+// get fetches u with the API key in its header. The key is scrubbed from
+// whatever the server sends back into an error, and from every error's
+// message.
+func (f *Fetcher) get(ctx context.Context, u string) ([]byte, error) {
 	limit := f.MaxBytes
 	if limit <= 0 {
 		limit = DefaultMaxBytes
 	}
-	body, err := pricelist.Get(ctx, pricelist.Client(f.Client, 2*time.Minute), u, public, limit)
+	body, err := pricelist.Get(ctx, pricelist.Client(f.Client, 2*time.Minute), u, u, http.Header{"X-Goog-Api-Key": {f.APIKey}}, limit)
 	if err != nil {
 		var se *StatusError
 		if errors.As(err, &se) {

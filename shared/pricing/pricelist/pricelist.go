@@ -36,13 +36,16 @@ func Client(c *http.Client, timeout time.Duration) *http.Client {
 // the way *url.Error does: only its cause is kept. A response other than
 // 200 OK is a *StatusError; the body it quotes is the server's, so a caller
 // whose server may echo a secret scrubs StatusError.Body itself.
-func Get(ctx context.Context, client *http.Client, rawURL, shown string, maxBytes int64) ([]byte, error) {
+func Get(ctx context.Context, client *http.Client, rawURL, shown string, header http.Header, maxBytes int64) ([]byte, error) {
 	if maxBytes <= 0 {
 		return nil, fmt.Errorf("GET %s: no positive body size bound (%d)", shown, maxBytes)
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, rawURL, nil)
 	if err != nil {
 		return nil, fmt.Errorf("build request for %s: %w", shown, cause(err))
+	}
+	for k, vs := range header {
+		req.Header[k] = vs
 	}
 	req.Header.Set("Accept", "application/json")
 	resp, err := client.Do(req)

@@ -30,11 +30,11 @@ func TestGetSendsAcceptJSONAndReturnsTheBody(t *testing.T) {
 		_, _ = w.Write([]byte(`{"ok":true}`))
 	}))
 	defer srv.Close()
-	body, err := Get(context.Background(), srv.Client(), srv.URL, srv.URL, 11)
+	body, err := Get(context.Background(), srv.Client(), srv.URL, srv.URL, nil, 11)
 	if err != nil || string(body) != `{"ok":true}` {
 		t.Fatalf("Get = %q, %v", body, err)
 	}
-	if _, err := Get(context.Background(), srv.Client(), srv.URL, srv.URL, 10); err == nil || !strings.Contains(err.Error(), "GET "+srv.URL+": body is larger than 10 bytes") {
+	if _, err := Get(context.Background(), srv.Client(), srv.URL, srv.URL, nil, 10); err == nil || !strings.Contains(err.Error(), "GET "+srv.URL+": body is larger than 10 bytes") {
 		t.Fatalf("got %v, want a size error", err)
 	}
 }
@@ -46,7 +46,7 @@ func TestGetReportsAStatusOtherThanOK(t *testing.T) {
 		_, _ = w.Write([]byte("  slow down" + strings.Repeat(".", 1000)))
 	}))
 	defer srv.Close()
-	_, err := Get(context.Background(), srv.Client(), srv.URL+"/?key="+secret, srv.URL+"/", 1<<20)
+	_, err := Get(context.Background(), srv.Client(), srv.URL+"/?key="+secret, srv.URL+"/", nil, 1<<20)
 	var se *StatusError
 	if !errors.As(err, &se) {
 		t.Fatalf("got %v, want a *StatusError", err)
@@ -86,7 +86,7 @@ func TestGetNeverRepeatsTheURLFetched(t *testing.T) {
 		{"a timeout", dead, &http.Client{Timeout: time.Nanosecond}, "GET " + dead + "/x: "},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := Get(context.Background(), tc.client, tc.base+"/x?key="+secret, tc.base+"/x", 1<<20)
+			_, err := Get(context.Background(), tc.client, tc.base+"/x?key="+secret, tc.base+"/x", nil, 1<<20)
 			if err == nil {
 				t.Fatal("got no error")
 			}
@@ -105,7 +105,7 @@ func TestGetNeverRepeatsTheURLFetched(t *testing.T) {
 }
 
 func TestGetNeedsASizeBound(t *testing.T) {
-	if _, err := Get(context.Background(), http.DefaultClient, "http://127.0.0.1:1/", "http://127.0.0.1:1/", 0); err == nil {
+	if _, err := Get(context.Background(), http.DefaultClient, "http://127.0.0.1:1/", "http://127.0.0.1:1/", nil, 0); err == nil {
 		t.Fatal("got no error for a bound of 0")
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"hash/fnv"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -18,11 +17,18 @@ import (
 	"github.com/fiso-dev/fiso/shared/store"
 )
 
+// aggregatePK is the partition of one shard of a dimension's month: the
+// shard is in the partition key so that a hot value's writes (every call
+// adds to the day's total) spread over aggregateShards partitions.
+func aggregatePK(dim store.Dimension, month string, shard int) string {
+	return string(dim) + "#" + month + "#" + strconv.Itoa(shard)
+}
+
 // aggregateKey is the counters item of a dimension value in a month.
-func aggregateKey(dim store.Dimension, month time.Time, value string, shard uint32) map[string]types.AttributeValue {
+func aggregateKey(dim store.Dimension, month time.Time, value string, shard int) map[string]types.AttributeValue {
 	return map[string]types.AttributeValue{
-		attrPK: &types.AttributeValueMemberS{Value: string(dim) + "#" + month.Format("2006-01")},
-		attrSK: &types.AttributeValueMemberS{Value: value + "#" + strconv.Itoa(int(shard))},
+		attrPK: &types.AttributeValueMemberS{Value: aggregatePK(dim, month.Format("2006-01"), shard)},
+		attrSK: &types.AttributeValueMemberS{Value: value},
 	}
 }
 
@@ -34,7 +40,7 @@ func counter(kind string, day int) string { return fmt.Sprintf("%s%02d", kind, d
 func (s *Store) addCosts(ctx context.Context, r invocation.Record) error {
 	h := fnv.New32a()
 	h.Write([]byte(r.ID))
-	shard := h.Sum32() % aggregateShards
+	shard := int(h.Sum32() % aggregateShards)
 	day := store.Day(r.Timestamp)
 	g, gctx := errgroup.WithContext(ctx)
 	for _, d := range store.CostDeltas(r) {
@@ -81,43 +87,66 @@ func (s *Store) CostTotals(ctx context.Context, q store.CostQuery) ([]store.Cost
 	}
 	var totals store.Totals
 	for _, m := range months {
-		items, err := s.queryAll(ctx, s.tables.Aggregates, string(q.GroupBy)+"#"+m, false)
-		if err != nil {
+		// One Query per shard, concurrently.
+		shards := make([][]map[string]types.AttributeValue, aggregateShards)
+		g, gctx := errgroup.WithContext(ctx)
+		for n := range aggregateShards {
+			g.Go(func() error {
+				var err error
+				shards[n], err = s.queryAll(gctx, s.tables.Aggregates, aggregatePK(q.GroupBy, m, n), false)
+				return err
+			})
+		}
+		if err := g.Wait(); err != nil {
 			return nil, fmt.Errorf("cost totals for %s: %w", m, err)
 		}
-		for _, item := range items {
-			sk, ok := item[attrSK].(*types.AttributeValueMemberS)
-			if !ok {
-				return nil, fmt.Errorf("cost totals for %s: an aggregate without a string sk", m)
-			}
-			value := sk.Value[:max(strings.LastIndexByte(sk.Value, '#'), 0)]
-			for _, d := range byMonth[m] {
-				delta := store.CostDelta{
-					PicoUSD:     number(item, counter("c", d.Day())),
-					Invocations: number(item, counter("n", d.Day())),
-					Errors:      number(item, counter("e", d.Day())),
-					Unpriced:    number(item, counter("u", d.Day())),
+		for _, items := range shards {
+			for _, item := range items {
+				sk, ok := item[attrSK].(*types.AttributeValueMemberS)
+				if !ok {
+					return nil, fmt.Errorf("cost totals for %s: an aggregate without a string sk", m)
 				}
-				if delta == (store.CostDelta{}) {
-					continue
+				for _, d := range byMonth[m] {
+					delta, err := dayCounts(item, d.Day())
+					if err != nil {
+						return nil, fmt.Errorf("cost totals for %s: %s: %w", m, sk.Value, err)
+					}
+					if delta == (store.CostDelta{}) {
+						continue
+					}
+					group := sk.Value
+					if q.GroupBy == store.ByDay {
+						group = d.Format(time.DateOnly)
+					}
+					totals.Add(group, delta)
 				}
-				group := value
-				if q.GroupBy == store.ByDay {
-					group = d.Format(time.DateOnly)
-				}
-				totals.Add(group, delta)
 			}
 		}
 	}
 	return totals.Rows(), nil
 }
 
-// number reads an integer attribute; absent is 0.
-func number(item map[string]types.AttributeValue, name string) int64 {
-	n, ok := item[name].(*types.AttributeValueMemberN)
-	if !ok {
-		return 0
+// dayCounts reads one day's counters of an aggregate item; absent is 0.
+func dayCounts(item map[string]types.AttributeValue, day int) (store.CostDelta, error) {
+	var d store.CostDelta
+	for _, f := range []struct {
+		kind string
+		dst  *int64
+	}{{"c", &d.PicoUSD}, {"n", &d.Invocations}, {"e", &d.Errors}, {"u", &d.Unpriced}} {
+		name := counter(f.kind, day)
+		v, ok := item[name]
+		if !ok {
+			continue
+		}
+		n, ok := v.(*types.AttributeValueMemberN)
+		if !ok {
+			return d, fmt.Errorf("counter %s is not a number", name)
+		}
+		x, err := strconv.ParseInt(n.Value, 10, 64)
+		if err != nil {
+			return d, fmt.Errorf("counter %s: %w", name, err)
+		}
+		*f.dst = x
 	}
-	v, _ := strconv.ParseInt(n.Value, 10, 64)
-	return v
+	return d, nil
 }

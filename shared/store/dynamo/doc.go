@@ -41,4 +41,10 @@
 // drops the After item itself, so one cursor (an invocation.Position) works on
 // every access path. TTL deletes lazily, so expired records are also filtered
 // out on read.
+//
+// The aggregates table holds the cost counters every PutInvocation adds to
+// (see aggregatesTable in schema.go and PutInvocation for the write path):
+// pk "<dimension>#<YYYY-MM>#<shard>", sk the dimension's value, per-day
+// counter attributes. CostTotals reads a month of one dimension with one
+// Query per shard.
 package dynamo

@@ -38,9 +38,17 @@ func dayShard(r invocation.Record) string {
 
 func dayOf(t time.Time) string { return t.UTC().Format(time.DateOnly) }
 
-// PutInvocation implements store.Invocations with one PutItem. A record is
-// keyed by function and time, so rewriting an ID replaces the record only
-// when those stay the same (as they do for a record updated after the call).
+// PutInvocation implements store.Invocations: a conditional PutItem of the
+// record (a rewrite of an existing record is a plain PutItem and is not
+// counted again), then one atomic ADD per cost aggregate, sent concurrently
+// (store.CostDeltas: about five). Counters are plain UpdateItems rather than
+// a transaction with the record because every call adds to the same few hot
+// items, where transactions would conflict; so a DynamoDB failure that
+// outlasts the SDK's retries can leave some counters short (the error says
+// so and is logged with the invocation ID), and an ADD whose response was
+// lost and retried by the SDK can count twice. The record itself always
+// holds the exact cost. A record is keyed by function and time, so
+// rewriting an ID replaces it only when those stay the same.
 func (s *Store) PutInvocation(ctx context.Context, r invocation.Record) error {
 	if err := store.CheckRecord(r); err != nil {
 		return fmt.Errorf("put invocation %q: %w", r.ID, err)

@@ -58,7 +58,7 @@ const (
 
 	// aggregateShards is how many items one dimension value's counters
 	// spread over in a month.
-	aggregateShards = 4
+	aggregateShards = 8
 )
 
 func configTable(name string) *dynamodb.CreateTableInput {
@@ -105,11 +105,11 @@ func invocationsTable(name string) *dynamodb.CreateTableInput {
 	}
 }
 
-// aggregatesTable holds atomic counters: pk "<dimension>#<YYYY-MM>", sk
-// "<value>#<shard>", one item per month, value and shard with per-day
-// attributes c<DD> (pico-dollars), n<DD> (invocations), e<DD> (errors) and
-// u<DD> (unpriced). A month of one dimension is one Query; shards spread a
-// hot value's writes over aggregateShards items.
+// aggregatesTable holds atomic counters: pk "<dimension>#<YYYY-MM>#<shard>",
+// sk "<value>", one item per month, shard and value with per-day attributes
+// c<DD> (pico-dollars), n<DD> (invocations), e<DD> (errors) and u<DD>
+// (unpriced). A month of one dimension is aggregateShards Queries, sent
+// together; the shards spread a hot value's writes over as many partitions.
 func aggregatesTable(name string) *dynamodb.CreateTableInput {
 	return &dynamodb.CreateTableInput{
 		TableName:   aws.String(name),

@@ -75,6 +75,23 @@ func testCosts(t *testing.T, open opener) {
 		})
 	})
 
+	t.Run("a lower-bound cost counts and is flagged unpriced", func(t *testing.T) {
+		s := open(t)
+		r := costRecord("p1", "f", "t", catalog.AWS, at(0, 1), ptr(0.000002), false)
+		r.Unpriced = true // another attempt was billed but could not be priced
+		none := costRecord("p2", "f", "t", "", at(0, 2), ptr(0.0), true)
+		none.Attempts = nil // no deployment was tried
+		for _, rec := range []invocation.Record{r, none} {
+			checkErr(t, "PutInvocation", s.PutInvocation(t.Context(), rec), nil)
+		}
+		rows, err := s.CostTotals(t.Context(), store.CostQuery{From: day, To: day.AddDate(0, 0, 1), GroupBy: store.ByProvider})
+		checkErr(t, "CostTotals", err, nil)
+		checkRows(t, "by provider", rows, []store.CostRow{
+			{Group: store.NoProvider, Invocations: 1, Errors: 1},
+			{Group: "aws", CostUSD: 0.000002, Invocations: 1, Unpriced: 1},
+		})
+	})
+
 	t.Run("concurrent invocations all count", func(t *testing.T) {
 		s := open(t)
 		const n = 40
