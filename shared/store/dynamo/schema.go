@@ -61,7 +61,12 @@ const (
 	aggregateShards = 8
 )
 
-func configTable(name string) *dynamodb.CreateTableInput {
+// configTable holds functions, policies, keys, settings and rate cards
+// under generic pk/sk keys (see the package doc).
+func configTable(name string) *dynamodb.CreateTableInput { return pkSKTable(name) }
+
+// pkSKTable is an on-demand table keyed by string pk and sk.
+func pkSKTable(name string) *dynamodb.CreateTableInput {
 	return &dynamodb.CreateTableInput{
 		TableName:   aws.String(name),
 		BillingMode: types.BillingModePayPerRequest,
@@ -110,17 +115,7 @@ func invocationsTable(name string) *dynamodb.CreateTableInput {
 // c<DD> (pico-dollars), n<DD> (invocations), e<DD> (errors) and u<DD>
 // (unpriced). A month of one dimension is aggregateShards Queries, sent
 // together; the shards spread a hot value's writes over as many partitions.
-func aggregatesTable(name string) *dynamodb.CreateTableInput {
-	return &dynamodb.CreateTableInput{
-		TableName:   aws.String(name),
-		BillingMode: types.BillingModePayPerRequest,
-		AttributeDefinitions: []types.AttributeDefinition{
-			{AttributeName: aws.String(attrPK), AttributeType: types.ScalarAttributeTypeS},
-			{AttributeName: aws.String(attrSK), AttributeType: types.ScalarAttributeTypeS},
-		},
-		KeySchema: keySchema(attrPK, attrSK),
-	}
-}
+func aggregatesTable(name string) *dynamodb.CreateTableInput { return pkSKTable(name) }
 
 func keySchema(hash, sort string) []types.KeySchemaElement {
 	ks := []types.KeySchemaElement{{AttributeName: aws.String(hash), KeyType: types.KeyTypeHash}}
