@@ -73,6 +73,11 @@ func TestCreateTables(t *testing.T) {
 				"by-key: key_id HASH, sk RANGE; ALL",
 			},
 		}},
+		{table: tables.Aggregates, want: tableShape{
+			Keys:       "pk HASH, sk RANGE",
+			Attributes: []string{"pk S", "sk S"},
+			Billing:    types.BillingModePayPerRequest,
+		}},
 	}
 	for _, tc := range tests {
 		out, err := client.DescribeTable(t.Context(), &dynamodb.DescribeTableInput{TableName: aws.String(tc.table)})
