@@ -13,15 +13,10 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
-	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
-	"github.com/aws/aws-sdk-go-v2/service/sqs"
-	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/fiso-dev/fiso/shared/catalog"
 	"github.com/fiso-dev/fiso/shared/controlplane"
@@ -108,11 +103,7 @@ func TestScheduledRun(t *testing.T) {
 	if err := dynamo.CreateTables(ctx, ddb, tables); err != nil {
 		t.Fatal(err)
 	}
-	eb := eventbridge.NewFromConfig(cfg, func(o *eventbridge.Options) { o.BaseEndpoint = aws.String(moto) })
-	if _, err := eb.CreateEventBus(ctx, &eventbridge.CreateEventBusInput{Name: aws.String("fiso-pricing-test")}); err != nil {
-		t.Fatal(err)
-	}
-	queue := eventQueue(t, cfg, moto, eb, "fiso-pricing-test")
+	queue := testenv.NewEventBus(t, cfg, moto, "fiso-pricing-test")
 	var down, absurd atomic.Bool
 	urls := priceLists(t, &down, &absurd)
 	t.Setenv("FISO_SECRET_GCP_BILLING_KEY", billingKey)
@@ -220,61 +211,9 @@ func TestScheduledRun(t *testing.T) {
 	if strings.Contains(logs.String(), billingKey) {
 		t.Error("the Cloud Billing API key reached the log")
 	}
-	got := queue.receive(t, 8)
+	got := testenv.Count(queue.Receive(t, 8))
 	want := map[string]int{pricepull.EventChanged: 6, pricepull.EventFailed: 1, pricepull.EventRejected: 1}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("events delivered = %v, want %v", got, want)
 	}
-}
-
-// queue is an SQS queue that an EventBridge rule sends every FISO event to.
-type queue struct {
-	sqs *sqs.Client
-	url *string
-}
-
-func eventQueue(t *testing.T, cfg aws.Config, endpoint string, eb *eventbridge.Client, bus string) queue {
-	t.Helper()
-	ctx := context.Background()
-	q := sqs.NewFromConfig(cfg, func(o *sqs.Options) { o.BaseEndpoint = aws.String(endpoint) })
-	created, err := q.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String(bus)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	attrs, err := q.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: created.QueueUrl, AttributeNames: []sqstypes.QueueAttributeName{"QueueArn"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := eb.PutRule(ctx, &eventbridge.PutRuleInput{Name: aws.String(bus), EventBusName: aws.String(bus), EventPattern: aws.String(`{"source":["fiso"]}`)}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := eb.PutTargets(ctx, &eventbridge.PutTargetsInput{Rule: aws.String(bus), EventBusName: aws.String(bus),
-		Targets: []ebtypes.Target{{Id: aws.String("queue"), Arn: aws.String(attrs.Attributes["QueueArn"])}}}); err != nil {
-		t.Fatal(err)
-	}
-	return queue{sqs: q, url: created.QueueUrl}
-}
-
-// receive counts the delivered events by detail type, reading until want
-// messages arrived or a few seconds passed.
-func (q queue) receive(t *testing.T, want int) map[string]int {
-	t.Helper()
-	got, n := map[string]int{}, 0
-	for deadline := time.Now().Add(10 * time.Second); n < want && time.Now().Before(deadline); {
-		out, err := q.sqs.ReceiveMessage(context.Background(), &sqs.ReceiveMessageInput{QueueUrl: q.url, MaxNumberOfMessages: 10})
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, m := range out.Messages {
-			var ev struct {
-				DetailType string `json:"detail-type"`
-			}
-			if err := json.Unmarshal([]byte(aws.ToString(m.Body)), &ev); err != nil {
-				t.Fatal(err)
-			}
-			got[ev.DetailType]++
-			n++
-		}
-	}
-	return got
 }

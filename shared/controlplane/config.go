@@ -59,6 +59,14 @@ type Config struct {
 	PricingRegions map[catalog.Provider][]string
 	EventBus       string
 	EventsEndpoint string
+
+	// The predictive engine: how long routing caches a function's models,
+	// and the retrain job's window of the log, its bound on records per
+	// function and its minimum samples per deployment.
+	ModelTTL          time.Duration
+	RetrainWindow     time.Duration
+	RetrainMaxRecords int
+	RetrainMinSamples int
 }
 
 // Defaults returns the configuration FromEnv starts from.
@@ -74,6 +82,11 @@ func Defaults() Config {
 		CacheTTL:         5 * time.Second,
 		Retention:        30 * 24 * time.Hour,
 		SecretTTL:        5 * time.Minute,
+
+		ModelTTL:          5 * time.Minute,
+		RetrainWindow:     7 * 24 * time.Hour,
+		RetrainMaxRecords: 1_000_000,
+		RetrainMinSamples: 50,
 	}
 }
 
@@ -131,6 +144,22 @@ func FromEnv(getenv func(string) string, base Config) (Config, error) {
 	dur("FISO_REQUEST_TIMEOUT", &c.RequestTimeout)
 	dur("FISO_CACHE_TTL", &c.CacheTTL)
 	dur("FISO_SECRET_TTL", &c.SecretTTL)
+	dur("FISO_MODEL_TTL", &c.ModelTTL)
+	dur("FISO_RETRAIN_WINDOW", &c.RetrainWindow)
+	for _, p := range []struct {
+		name     string
+		dst      *int
+		min, max int
+	}{{"FISO_RETRAIN_MAX_RECORDS", &c.RetrainMaxRecords, 1000, 10_000_000}, {"FISO_RETRAIN_MIN_SAMPLES", &c.RetrainMinSamples, 24, 1_000_000}} {
+		if v := getenv(p.name); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < p.min || n > p.max {
+				vs.Add(p.name, "%q is not a number from %d to %d", v, p.min, p.max)
+				continue
+			}
+			*p.dst = n
+		}
+	}
 	if v := getenv("FISO_LOG_RETENTION_DAYS"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > 3650 {
@@ -147,6 +176,9 @@ func FromEnv(getenv func(string) string, base Config) (Config, error) {
 	}
 	if c.RequestTimeout == 0 {
 		vs.Add("FISO_REQUEST_TIMEOUT", "must be above zero")
+	}
+	if c.RetrainWindow < time.Hour {
+		vs.Add("FISO_RETRAIN_WINDOW", "must be at least 1h")
 	}
 	if err := vs.Err(); err != nil {
 		return Config{}, fmt.Errorf("read configuration: %w", err)

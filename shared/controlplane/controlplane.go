@@ -18,6 +18,7 @@ import (
 	"github.com/fiso-dev/fiso/shared/cloud/awslambda"
 	"github.com/fiso-dev/fiso/shared/cloud/azurefunc"
 	"github.com/fiso-dev/fiso/shared/cloud/gcpfunc"
+	"github.com/fiso-dev/fiso/shared/estimate"
 	"github.com/fiso-dev/fiso/shared/httpapi"
 	"github.com/fiso-dev/fiso/shared/orchestrator"
 	"github.com/fiso-dev/fiso/shared/pricebook"
@@ -57,7 +58,9 @@ type ControlPlane struct {
 	Orchestrator *orchestrator.Service
 	// Prices is the price book the orchestrator prices invocations with.
 	Prices *pricebook.Book
-	Routes []string
+	// Estimator predicts for the routing strategies.
+	Estimator *estimate.Estimator
+	Routes    []string
 }
 
 // New assembles the control plane. Close the returned ControlPlane's store
@@ -104,12 +107,14 @@ func New(ctx context.Context, cfg Config, opts Options) (*ControlPlane, error) {
 		}
 	}
 	book := pricebook.New(raw, pricebook.DefaultTTL, opts.Now).WithLogger(opts.Logger)
+	est := estimate.New(raw, book, estimate.Options{ModelTTL: cfg.ModelTTL, Now: opts.Now, Logger: opts.Logger})
 	orch := orchestrator.New(st, raw, route.NewRouter(nil), invokers, orchestrator.Options{
 		AttemptTimeout: cfg.AttemptTimeout,
 		Retention:      cfg.Retention,
 		Now:            opts.Now,
 		Logger:         opts.Logger,
 		Pricer:         book,
+		Estimator:      est,
 	})
 	api := httpapi.New(st, orch, httpapi.Options{
 		RequestTimeout: cfg.RequestTimeout,
@@ -118,7 +123,7 @@ func New(ctx context.Context, cfg Config, opts Options) (*ControlPlane, error) {
 		Version:        opts.Version,
 		Prices:         book,
 	})
-	return &ControlPlane{Handler: api, Store: st, Raw: raw, Orchestrator: orch, Prices: book, Routes: api.Routes()}, nil
+	return &ControlPlane{Handler: api, Store: st, Raw: raw, Orchestrator: orch, Prices: book, Estimator: est, Routes: api.Routes()}, nil
 }
 
 // Close releases the store.

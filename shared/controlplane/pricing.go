@@ -62,15 +62,7 @@ func NewPricingJob(ctx context.Context, cfg Config, st store.Store, opts Options
 	} else {
 		opts.Logger.Warn("GCP prices are not pulled: set FISO_PRICING_GCP_KEY_REF to a Cloud Billing API key reference; the built-in GCP cards stay in force")
 	}
-	var events pricepull.Publisher = eventbus.Log{Logger: opts.Logger}
-	if cfg.EventBus != "" {
-		eb := awseventbridge.NewFromConfig(awsCfg, func(o *awseventbridge.Options) {
-			if cfg.EventsEndpoint != "" {
-				o.BaseEndpoint = aws.String(cfg.EventsEndpoint)
-			}
-		})
-		events = eventbridge.New(eb, cfg.EventBus)
-	}
+	events := publisher(cfg, awsCfg, opts.Logger)
 	return &PricingJob{
 		Puller:  &pricepull.Puller{Sources: sources, Store: st, Events: events, Accept: cfg.PricingAccept, Now: opts.Now, Logger: opts.Logger},
 		Store:   st,
@@ -97,4 +89,22 @@ func (j *PricingJob) Run(ctx context.Context) ([]pricepull.Result, error) {
 	j.logger.Info("rate card pull", slog.Int("changed", counts[pricepull.Changed]), slog.Int("unchanged", counts[pricepull.Unchanged]),
 		slog.Int("rejected", counts[pricepull.Rejected]), slog.Int("failed", counts[pricepull.Failed]))
 	return results, err
+}
+
+// Publisher sends FISO's events.
+type Publisher interface {
+	Publish(ctx context.Context, events ...eventbus.Event) error
+}
+
+// publisher is the configured event bus, or the log without one.
+func publisher(cfg Config, awsCfg aws.Config, logger *slog.Logger) Publisher {
+	if cfg.EventBus == "" {
+		return eventbus.Log{Logger: logger}
+	}
+	eb := awseventbridge.NewFromConfig(awsCfg, func(o *awseventbridge.Options) {
+		if cfg.EventsEndpoint != "" {
+			o.BaseEndpoint = aws.String(cfg.EventsEndpoint)
+		}
+	})
+	return eventbridge.New(eb, cfg.EventBus)
 }

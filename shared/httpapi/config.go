@@ -29,16 +29,24 @@ type functionBody struct {
 }
 
 type policyBody struct {
-	Name            string             `json:"name"`
-	Function        string             `json:"function"`
-	Strategy        policy.Strategy    `json:"strategy"`
-	DefaultProvider catalog.Provider   `json:"default_provider"`
-	DefaultTarget   string             `json:"default_target"`
-	Failover        []catalog.Provider `json:"failover"`
-	Version         int64              `json:"version"`
-	IsActive        json.RawMessage    `json:"is_active"`
-	CreatedAt       json.RawMessage    `json:"created_at"`
-	UpdatedAt       json.RawMessage    `json:"updated_at"`
+	Name             string              `json:"name"`
+	Function         string              `json:"function"`
+	Strategy         policy.Strategy     `json:"strategy"`
+	DefaultProvider  catalog.Provider    `json:"default_provider"`
+	DefaultTarget    string              `json:"default_target"`
+	Failover         []catalog.Provider  `json:"failover"`
+	SLOP95Ms         float64             `json:"slo_p95_ms"`
+	CostCapUSD       float64             `json:"cost_cap_usd"`
+	Weights          *policy.Weights     `json:"weights"`
+	Rules            []policy.Rule       `json:"rules"`
+	AllowedProviders []catalog.Provider  `json:"allowed_providers"`
+	AllowedRegions   []string            `json:"allowed_regions"`
+	Split            *policy.SplitConfig `json:"split"`
+	Exploration      *float64            `json:"exploration"`
+	Version          int64               `json:"version"`
+	IsActive         json.RawMessage     `json:"is_active"`
+	CreatedAt        json.RawMessage     `json:"created_at"`
+	UpdatedAt        json.RawMessage     `json:"updated_at"`
 }
 
 func pathName(r *http.Request, kind string) (string, error) {
@@ -204,7 +212,9 @@ func (s *Server) putPolicy(w http.ResponseWriter, r *http.Request) error {
 	}
 	p := policy.Policy{
 		Name: name, Function: b.Function, Strategy: b.Strategy, DefaultProvider: b.DefaultProvider,
-		DefaultTarget: b.DefaultTarget, Failover: b.Failover, UpdatedAt: s.opts.Now().UTC(),
+		DefaultTarget: b.DefaultTarget, Failover: b.Failover, SLOP95Ms: b.SLOP95Ms, CostCapUSD: b.CostCapUSD,
+		Weights: b.Weights, Rules: b.Rules, AllowedProviders: b.AllowedProviders, AllowedRegions: b.AllowedRegions,
+		Split: b.Split, Exploration: b.Exploration, UpdatedAt: s.opts.Now().UTC(),
 	}
 	p.Normalize()
 	if err := p.Validate(); err != nil {

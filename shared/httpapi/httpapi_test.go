@@ -46,7 +46,11 @@ type env struct {
 	inv echoInvoker
 }
 
-func newEnv(t testing.TB) *env {
+func newEnv(t testing.TB) *env { return newEnvWith(t, nil) }
+
+// newEnvWith lets a test add to the orchestrator's options (an estimator,
+// a deterministic Rand) before the env is built on its store.
+func newEnvWith(t testing.TB, configure func(st *embedded.Store, o *orchestrator.Options)) *env {
 	t.Helper()
 	st, err := embedded.Open(t.TempDir())
 	if err != nil {
@@ -69,9 +73,13 @@ func newEnv(t testing.TB) *env {
 	}
 	inv := echoInvoker{down: map[string]bool{}}
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	opts := orchestrator.Options{Logger: logger}
+	if configure != nil {
+		configure(st, &opts)
+	}
 	orch := orchestrator.New(st, st, route.NewRouter(nil), map[catalog.Provider]orchestrator.Invoker{
 		catalog.AWS: inv, catalog.Azure: inv, catalog.GCP: inv,
-	}, orchestrator.Options{Logger: logger})
+	}, opts)
 	e := &env{t: t, srv: httpapi.New(st, orch, httpapi.Options{Logger: logger, Prices: pricebook.New(st, time.Minute, nil)}), inv: inv}
 	e.mustDo("PUT", "/v1/functions/sample", adminKey, sampleFunction, http.StatusCreated)
 	e.mustDo("PUT", "/v1/policies/saver", adminKey, `{"function":"sample","default_provider":"aws","failover":["gcp"]}`, http.StatusCreated)
@@ -200,7 +208,7 @@ func TestBadInputsAreClearProblems(t *testing.T) {
 		{"activate unknown", request{method: "POST", path: "/v1/policies/nope/activate", key: adminKey}, 404, `"nope"`, ""},
 		{"policy for missing function", request{method: "PUT", path: "/v1/policies/p", key: adminKey, body: `{"function":"ghost","default_provider":"aws"}`}, 400, "does not exist", "function"},
 		{"policy provider without deployment", request{method: "PUT", path: "/v1/policies/p", key: adminKey, body: `{"function":"sample","default_provider":"gcp","default_target":"https://elsewhere.example/"}`}, 400, "no gcp deployment", "default_target"},
-		{"unknown strategy", request{method: "PUT", path: "/v1/policies/p", key: adminKey, body: `{"function":"sample","default_provider":"aws","strategy":"cheapest"}`}, 400, "not available", "strategy"},
+		{"unknown strategy", request{method: "PUT", path: "/v1/policies/p", key: adminKey, body: `{"function":"sample","default_provider":"aws","strategy":"cheapest-ever"}`}, 400, "not available", "strategy"},
 		{"costs: unknown dimension", request{method: "GET", path: "/v1/costs?group_by=region", key: adminKey}, 400, "provider, function, team, day", "group_by"},
 		{"costs: bad day", request{method: "GET", path: "/v1/costs?from=yesterday", key: adminKey}, 400, "date", "from"},
 		{"costs: reversed range", request{method: "GET", path: "/v1/costs?from=2026-02-01&to=2026-01-01", key: adminKey}, 400, "before to", "from"},
@@ -209,6 +217,14 @@ func TestBadInputsAreClearProblems(t *testing.T) {
 		{"prices: unknown parameter", request{method: "GET", path: "/v1/prices?sku=1", key: invokerKey}, 400, "unknown query parameter", "sku"},
 		{"bad key role", request{method: "POST", path: "/v1/keys", key: adminKey, body: `{"name":"x","role":"root"}`}, 400, "admin or invoker", "role"},
 		{"bad key id", request{method: "DELETE", path: "/v1/keys/zz", key: adminKey}, 400, "key ID", "id"},
+		{"experiment: unknown policy", request{method: "GET", path: "/v1/experiments/nope", key: adminKey}, 404, `"nope"`, ""},
+		{"experiment: bad since", request{method: "GET", path: "/v1/experiments/saver?since=monday", key: adminKey}, 400, "RFC 3339", "since"},
+		{"experiment: too many records", request{method: "GET", path: "/v1/experiments/saver?max_records=1000000", key: adminKey}, 400, "1 to 200000", "max_records"},
+		{"experiment: unknown parameter", request{method: "GET", path: "/v1/experiments/saver?arm=a", key: adminKey}, 400, "unknown query parameter", "arm"},
+		{"experiment: invoker key", request{method: "GET", path: "/v1/experiments/saver", key: invokerKey}, 403, "admin key", ""},
+		{"models: unknown function", request{method: "GET", path: "/v1/functions/nope/models", key: adminKey}, 404, `"nope"`, ""},
+		{"split without its config", request{method: "PUT", path: "/v1/policies/p", key: adminKey, body: `{"function":"sample","strategy":"split"}`}, 400, "split", "split"},
+		{"residency leaves nothing", request{method: "PUT", path: "/v1/policies/p", key: adminKey, body: `{"function":"sample","strategy":"cheapest","allowed_regions":["eu-west-1"]}`}, 400, "allowed", "allowed_regions"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

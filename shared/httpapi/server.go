@@ -30,6 +30,7 @@ type Store interface {
 	store.Keys
 	store.Invocations
 	store.Costs
+	store.Models
 }
 
 // Orchestrator runs invocations.
@@ -101,6 +102,7 @@ func New(st Store, orch Orchestrator, opts Options) *Server {
 		{"GET /v1/functions/{name}", apikey.Admin, s.getFunction},
 		{"PUT /v1/functions/{name}", apikey.Admin, s.putFunction},
 		{"DELETE /v1/functions/{name}", apikey.Admin, s.deleteFunction},
+		{"GET /v1/functions/{name}/models", apikey.Admin, s.listModels},
 
 		{"GET /v1/policies", apikey.Admin, s.listPolicies},
 		{"GET /v1/policies/{name}", apikey.Admin, s.getPolicy},
@@ -108,6 +110,7 @@ func New(st Store, orch Orchestrator, opts Options) *Server {
 		{"DELETE /v1/policies/{name}", apikey.Admin, s.deletePolicy},
 		{"POST /v1/policies/{name}/activate", apikey.Admin, s.activatePolicy},
 		{"POST /v1/policies/{name}/deactivate", apikey.Admin, s.deactivatePolicy},
+		{"GET /v1/experiments/{name}", apikey.Admin, s.getExperiment},
 
 		{"GET /v1/invocations", apikey.Invoker, s.listInvocations},
 		{"GET /v1/invocations/{id}", apikey.Invoker, s.getInvocation},

@@ -72,6 +72,12 @@ type Decision struct {
 	Policy   string `json:"policy,omitempty"`
 	Strategy string `json:"strategy"`
 	Reason   string `json:"reason"`
+	// Arm is the experiment arm ("a" or "b") of a split policy; Strategy is
+	// then the arm's strategy.
+	Arm string `json:"arm,omitempty"`
+	// Explored is set when the call went to a deployment the model is unsure
+	// of, to keep its data fresh, rather than to the strategy's winner.
+	Explored bool `json:"explored,omitempty"`
 	// Candidates are the deployments in the order they were to be tried.
 	Candidates []Candidate `json:"candidates"`
 }
@@ -84,6 +90,7 @@ type Candidate struct {
 	Region             string           `json:"region"`
 	Reason             string           `json:"reason"`
 	PredictedLatencyMs *float64         `json:"predicted_latency_ms,omitempty"`
+	PredictedP95Ms     *float64         `json:"predicted_p95_ms,omitempty"`
 	PredictedCostUSD   *float64         `json:"predicted_cost_usd,omitempty"`
 	ColdStartRisk      *float64         `json:"cold_start_risk,omitempty"`
 	Score              *float64         `json:"score,omitempty"`

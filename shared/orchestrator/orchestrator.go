@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"sync"
 	"time"
 
@@ -16,6 +17,7 @@ import (
 
 	"github.com/fiso-dev/fiso/shared/catalog"
 	"github.com/fiso-dev/fiso/shared/cloud"
+	"github.com/fiso-dev/fiso/shared/estimate"
 	"github.com/fiso-dev/fiso/shared/fault"
 	"github.com/fiso-dev/fiso/shared/invocation"
 	"github.com/fiso-dev/fiso/shared/policy"
@@ -51,6 +53,13 @@ type Pricer interface {
 	Price(ctx context.Context, d catalog.Deployment, u pricing.Usage) (pricing.Cost, error)
 }
 
+// Estimator predicts each deployment's latency, cold-start risk and cost
+// before a call, and learns from every attempt.
+type Estimator interface {
+	Estimate(ctx context.Context, f catalog.Function, q estimate.Query) map[string]route.Estimate
+	Observe(function string, d catalog.Deployment, o estimate.Observation)
+}
+
 // Options tune the service. Zero values take the defaults.
 type Options struct {
 	// AttemptTimeout bounds each attempt (default 10s); the caller's context
@@ -68,6 +77,12 @@ type Options struct {
 	Logger          *slog.Logger
 	// Pricer prices attempts; without one, records carry no cost.
 	Pricer Pricer
+	// Estimator feeds the strategies that weigh predictions (all but
+	// static); without one they see every deployment as unknown.
+	Estimator Estimator
+	// Rand draws in [0, 1) for A/B splits and exploration (default
+	// math/rand/v2's Float64).
+	Rand func() float64
 }
 
 // Service orchestrates invocations.
@@ -103,6 +118,9 @@ func New(config Config, recorder Recorder, planner Planner, invokers map[catalog
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
+	}
+	if opts.Rand == nil {
+		opts.Rand = rand.Float64
 	}
 	return &Service{config: config, recorder: recorder, planner: planner, invokers: invokers, opts: opts}
 }
@@ -151,9 +169,14 @@ func (s *Service) Invoke(ctx context.Context, call Call) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	plan, err := s.planner.Plan(route.Request{
+	req := route.Request{
 		Function: fn, Policy: pol, Now: start, UserRegion: call.UserRegion, PayloadBytes: len(call.Payload),
-	})
+		Rand: s.opts.Rand,
+	}
+	if pol != nil && pol.Strategy != policy.Static && s.opts.Estimator != nil {
+		req.Estimates = s.opts.Estimator.Estimate(ctx, fn, estimate.Query{Now: start, UserRegion: call.UserRegion, PayloadBytes: len(call.Payload)})
+	}
+	plan, err := s.planner.Plan(req)
 	if err != nil {
 		return Result{}, fault.Conflict("cannot route %q: %s", fn.Name, err.Error())
 	}
@@ -176,6 +199,7 @@ func (s *Service) Invoke(ctx context.Context, call Call) (Result, error) {
 		Attempts:         make([]invocation.Attempt, 0, len(plan.Order)),
 	}
 	resp, answered := s.attempt(ctx, plan.Order, call.Payload, &rec)
+	s.observe(fn, plan.Order, rec.Attempts)
 	rec.TotalTimeMs = ms(s.opts.Now().Sub(start))
 
 	timedOut := false
@@ -202,6 +226,27 @@ func (s *Service) Invoke(ctx context.Context, call Call) (Result, error) {
 		return Result{Record: rec}, &AllFailedError{Record: rec, TimedOut: timedOut}
 	}
 	return Result{Response: resp, Record: rec}, nil
+}
+
+// observe tells the estimator how each attempt that was sent ended.
+func (s *Service) observe(fn catalog.Function, order []catalog.Deployment, attempts []invocation.Attempt) {
+	if s.opts.Estimator == nil {
+		return
+	}
+	for _, a := range attempts {
+		if a.Outcome == invocation.Skipped || a.ErrorKind == kindNoInvoker || a.ErrorKind == string(cloud.Canceled) {
+			continue
+		}
+		for _, d := range order {
+			if d.ID == a.DeploymentID {
+				s.opts.Estimator.Observe(fn.Name, d, estimate.Observation{
+					At: a.StartedAt, DurationMs: a.DurationMs, BilledDurationMs: a.BilledDurationMs,
+					Answered: a.Outcome == invocation.OK || a.ErrorKind == string(cloud.FunctionError) || a.ErrorKind == string(cloud.TooLarge),
+				})
+				break
+			}
+		}
+	}
 }
 
 // resolve finds the function and its active policy (nil when none).

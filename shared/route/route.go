@@ -1,7 +1,19 @@
 // Package route decides, before a call, in which order FISO tries a
-// function's deployments. A Strategy turns what is known before the call into
-// a Plan; the Router picks the strategy the function's active policy names.
-// Cost- and latency-aware strategies plug in as more Strategy values.
+// function's deployments. A Strategy turns what is known before the call (the
+// policy, the clock, predictions) into a Plan: an ordered failover list with
+// the reasons; the Router picks the strategy the function's active policy
+// names.
+//
+// Every built-in strategy applies the policy's cross-cutting rules, in this
+// order: residency (AllowedProviders, AllowedRegions) removes deployments
+// entirely; the cost cap removes those predicted to cost more than
+// CostCapUSD; the strategy orders what is left; an active time-window rule
+// moves its provider's deployments to the front; a learning strategy
+// (cheapest, fastest, weighted) may then explore. A plan whose rules leave
+// nothing to try fails with ErrNoCandidate.
+//
+// Planning is on the request path: it allocates a handful of slices per
+// call, no maps, and formats the decision's reason once.
 package route
 
 import (
@@ -21,6 +33,36 @@ type Request struct {
 	Now          time.Time
 	UserRegion   string
 	PayloadBytes int
+	// Estimates are the predictions for each deployment, by deployment ID,
+	// for the strategies that weigh them (all but static, which reads only
+	// the cost, for the cost cap). A deployment without one is unknown; a
+	// latency of 0 or a NaN cost in one is not predicted (see Cheapest).
+	Estimates map[string]Estimate
+	// Rand draws uniformly from [0, 1) for splits and exploration; nil
+	// draws nothing (arm a, no exploration), which keeps tests exact.
+	Rand func() float64
+}
+
+// Estimate is what FISO expects of one deployment for this call.
+type Estimate struct {
+	// LatencyMs is the predicted median round trip, LatencyP95Ms its 95th
+	// percentile.
+	LatencyMs    float64
+	LatencyP95Ms float64
+	// ColdStartRisk is the probability that this call starts a new instance.
+	ColdStartRisk float64
+	// CostUSD and CostP95USD are the list-price cost at those durations.
+	CostUSD    float64
+	CostP95USD float64
+	// Reliability is the recent share of calls that answered (1 when unknown).
+	Reliability float64
+	// DistanceKm is from the caller's region to the deployment's; negative
+	// when unknown.
+	DistanceKm float64
+	// Samples is how many calls the deployment's model learned from (0: no
+	// model, the figures are priors); Confident says the model is trusted.
+	Samples   int
+	Confident bool
 }
 
 // Plan is the order in which to try deployments, with the reasons.
@@ -39,9 +81,18 @@ type Router struct {
 	strategies map[policy.Strategy]Strategy
 }
 
-// NewRouter returns a router that knows the static strategy plus any given.
+// NewRouter returns a router that knows the built-in strategies (static,
+// cheapest, fastest, weighted, split) plus any given, which replace built-ins
+// of the same name. A split's arms use the router's strategies, replacements
+// included.
 func NewRouter(more map[policy.Strategy]Strategy) *Router {
-	s := map[policy.Strategy]Strategy{policy.Static: Static{}}
+	s := map[policy.Strategy]Strategy{
+		policy.Static:   Static{},
+		policy.Cheapest: Cheapest{},
+		policy.Fastest:  Fastest{},
+		policy.Weighted: Weighted{},
+	}
+	s[policy.Split] = Split{Arms: s}
 	for k, v := range more {
 		s[k] = v
 	}
@@ -91,88 +142,4 @@ func declaredOrder(f catalog.Function) Plan {
 
 func candidate(d catalog.Deployment, reason string) invocation.Candidate {
 	return invocation.Candidate{DeploymentID: d.ID, Provider: d.Provider, Region: d.Region, Reason: reason}
-}
-
-// Static is the seed design's strategy: the policy's default deployment
-// first, then failover.
-//
-// The default deployment is the one whose target is the policy's
-// default_target, else the first deployment on default_provider. After it
-// come the deployments of each provider in the policy's failover order, each
-// provider's in declared order. The default provider's other deployments come
-// where the failover list names that provider, or right after the default
-// when it is not named. An empty failover list means every other deployment
-// in declared order. Providers left out of a non-empty list are never tried
-// (that is how a policy keeps data out of a cloud).
-type Static struct{}
-
-// Plan implements Strategy.
-func (Static) Plan(req Request) (Plan, error) {
-	f, pol := req.Function, req.Policy
-	n := len(f.Deployments)
-	p := Plan{
-		Order: make([]catalog.Deployment, 0, n),
-		Decision: invocation.Decision{
-			Policy:     pol.Name,
-			Strategy:   string(policy.Static),
-			Candidates: make([]invocation.Candidate, 0, n),
-		},
-	}
-	used := make([]bool, n)
-	add := func(i int, reason string) {
-		used[i] = true
-		p.Order = append(p.Order, f.Deployments[i])
-		p.Decision.Candidates = append(p.Decision.Candidates, candidate(f.Deployments[i], reason))
-	}
-	addProvider := func(pr catalog.Provider, reason string) {
-		for i, d := range f.Deployments {
-			if !used[i] && d.Provider == pr {
-				add(i, reason)
-			}
-		}
-	}
-
-	primary := -1
-	for i, d := range f.Deployments {
-		if d.Provider != pol.DefaultProvider {
-			continue
-		}
-		if pol.DefaultTarget != "" && d.Target == pol.DefaultTarget {
-			primary = i
-			break
-		}
-		if primary < 0 {
-			primary = i
-		}
-	}
-	switch {
-	case primary < 0:
-		p.Decision.Reason = "the function has no deployment on the policy's default provider " + string(pol.DefaultProvider) + "; failover order only"
-	case pol.DefaultTarget != "" && f.Deployments[primary].Target == pol.DefaultTarget:
-		add(primary, reasonDefaultTarget)
-		p.Decision.Reason = "default target on " + string(pol.DefaultProvider) + ", then failover"
-	default:
-		add(primary, reasonDefaultProv)
-		p.Decision.Reason = "default provider " + string(pol.DefaultProvider) + ", then failover"
-	}
-
-	if len(pol.Failover) == 0 {
-		for i := range f.Deployments {
-			if !used[i] {
-				add(i, reasonFailoverImplic)
-			}
-		}
-		return p, nil
-	}
-	named := false
-	for _, fp := range pol.Failover {
-		named = named || fp == pol.DefaultProvider
-	}
-	if !named {
-		addProvider(pol.DefaultProvider, reasonSameProvider)
-	}
-	for _, fp := range pol.Failover {
-		addProvider(fp, reasonFailover)
-	}
-	return p, nil
 }

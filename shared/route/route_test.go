@@ -96,9 +96,9 @@ func TestNoPolicyUsesDeclaredOrder(t *testing.T) {
 }
 
 func TestUnknownStrategy(t *testing.T) {
-	pol := policy.Policy{Name: "p", Strategy: "cheapest", DefaultProvider: catalog.AWS}
+	pol := policy.Policy{Name: "p", Strategy: "greenest", DefaultProvider: catalog.AWS}
 	_, err := NewRouter(nil).Plan(Request{Function: fn("aws-east"), Policy: &pol})
-	if err == nil || !strings.Contains(err.Error(), `strategy "cheapest"`) {
+	if err == nil || !strings.Contains(err.Error(), `strategy "greenest"`) {
 		t.Fatalf("err = %v, want one naming the strategy", err)
 	}
 }
@@ -124,5 +124,24 @@ func TestStrategiesPlugIn(t *testing.T) {
 	}
 	if diff := cmp.Diff([]string{"gcp-central", "aws-east"}, ids(p)); diff != "" {
 		t.Errorf("order (-want +got):\n%s", diff)
+	}
+}
+
+func TestRouterKnowsEveryStrategy(t *testing.T) {
+	f := fn("aws-east", "gcp-central")
+	for _, s := range policy.Strategies() {
+		t.Run(string(s), func(t *testing.T) {
+			pol := policy.Policy{Name: "p", Strategy: s, DefaultProvider: catalog.AWS}
+			if s == policy.Split {
+				pol.Split = &policy.SplitConfig{Percent: 50, A: policy.Cheapest, B: policy.Static}
+			}
+			p, err := NewRouter(nil).Plan(Request{Function: f, Policy: &pol})
+			if err != nil {
+				t.Fatalf("Plan: %v", err)
+			}
+			if len(p.Order) != 2 || p.Decision.Reason == "" {
+				t.Errorf("plan %v, reason %q; want both deployments and a reason", ids(p), p.Decision.Reason)
+			}
+		})
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/fiso-dev/fiso/shared/apikey"
 	"github.com/fiso-dev/fiso/shared/fault"
 	"github.com/fiso-dev/fiso/shared/invocation"
+	"github.com/fiso-dev/fiso/shared/predict"
 	"github.com/fiso-dev/fiso/shared/pricing"
 )
 
@@ -126,4 +127,26 @@ func CheckCard(c pricing.Card) error {
 		}
 	}
 	return vs.Err()
+}
+
+// CheckModel rejects a model a store cannot key on or version.
+func CheckModel(m predict.Model, replaces int64) error {
+	if err := CheckKeyPart("function", m.Function); err != nil {
+		return err
+	}
+	if err := CheckKeyPart("deployment", m.Deployment); err != nil {
+		return err
+	}
+	if replaces < 0 {
+		return fault.Invalid("replaces", "must be 0 (no champion yet) or the champion's version, not %d", replaces)
+	}
+	return nil
+}
+
+// ModelMoved is the error for a champion replaced by another training.
+func ModelMoved(function, deployment string, stored, replaces int64) error {
+	if stored == 0 {
+		return fault.Conflict("the model of %s/%s has no champion, not version %d; retrain", function, deployment, replaces)
+	}
+	return fault.Conflict("the model of %s/%s is at version %d, not %d: another training replaced it meanwhile; retrain", function, deployment, stored, replaces)
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/fiso-dev/fiso/shared/catalog"
 	"github.com/fiso-dev/fiso/shared/invocation"
 	"github.com/fiso-dev/fiso/shared/policy"
+	"github.com/fiso-dev/fiso/shared/predict"
 	"github.com/fiso-dev/fiso/shared/pricing"
 )
 
@@ -28,6 +29,7 @@ type Store interface {
 	Invocations
 	RateCards
 	Costs
+	Models
 	Close() error
 }
 
@@ -124,4 +126,21 @@ type Costs interface {
 	// CostTotals returns one row per group with anything counted in the
 	// days of q, ordered by group; fault.ErrInvalid for a bad query.
 	CostTotals(ctx context.Context, q CostQuery) ([]CostRow, error)
+}
+
+// Models keeps the predictive models: the champion of each deployment of a
+// function and every champion before it.
+type Models interface {
+	// PutModel makes m the champion of its function and deployment,
+	// provided the champion is still at version replaces (0: there is
+	// none), and keeps it in the history. The store sets m.Version to
+	// replaces+1 and returns m; fault.ErrConflict when another training
+	// replaced the champion meanwhile.
+	PutModel(ctx context.Context, m predict.Model, replaces int64) (predict.Model, error)
+	// CurrentModels returns the champions of a function's deployments,
+	// ordered by deployment ID (none when it has no model yet).
+	CurrentModels(ctx context.Context, function string) ([]predict.Model, error)
+	// ModelHistory returns the models of one deployment, newest first, at
+	// most limit of them (limit <= 0: all).
+	ModelHistory(ctx context.Context, function, deployment string, limit int) ([]predict.Model, error)
 }

@@ -55,6 +55,10 @@ const (
 	// items are pk = kindCardHistory + key, sk = fetched_at#version.
 	kindCard        = "CARD"
 	kindCardHistory = "CARDV#"
+	// A function's models: pk MODEL#<function>, sk deployment ID; history:
+	// pk MODELV#<function>#<deployment>, sk the version zero-padded.
+	kindModel        = "MODEL#"
+	kindModelHistory = "MODELV#"
 
 	// aggregateShards is how many items one dimension value's counters
 	// spread over in a month.

@@ -50,6 +50,8 @@ const (
 	bucketCosts              = "cost_aggregates"
 	bucketRateCards          = "rate_cards"
 	bucketRateCardHistory    = "rate_card_history"
+	bucketModels             = "models"
+	bucketModelHistory       = "model_history"
 
 	settingDefaultFunction = "default_function"
 )
@@ -103,6 +105,7 @@ func Open(dir string, opts ...Option) (*Store, error) {
 			bucketInvocations, bucketInvocationsByTime, bucketInvocationsByKey,
 			bucketInvocationsByID, bucketInvocationsExpires,
 			bucketCosts, bucketRateCards, bucketRateCardHistory,
+			bucketModels, bucketModelHistory,
 		} {
 			if _, err := tx.CreateBucketIfNotExists([]byte(name)); err != nil {
 				return fmt.Errorf("create bucket %s: %w", name, err)

@@ -32,4 +32,5 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	t.Run("concurrency", func(t *testing.T) { testConcurrency(t, open) })
 	t.Run("costs", func(t *testing.T) { testCosts(t, open) })
 	t.Run("rate cards", func(t *testing.T) { testRateCards(t, open) })
+	t.Run("models", func(t *testing.T) { testModels(t, open) })
 }
