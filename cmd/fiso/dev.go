@@ -29,6 +29,7 @@ import (
 	"github.com/fiso-dev/fiso/shared/devclouds"
 	"github.com/fiso-dev/fiso/shared/fault"
 	"github.com/fiso-dev/fiso/shared/policy"
+	"github.com/fiso-dev/fiso/shared/retrain"
 	"github.com/fiso-dev/fiso/shared/store"
 	"github.com/fiso-dev/fiso/shared/store/dynamo"
 )
@@ -129,6 +130,16 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	purge := time.NewTicker(time.Hour)
 	defer purge.Stop()
 	purgeExpired(ctx, cp, logger)
+	trainer, err := controlplane.NewRetrainJob(ctx, cfg, cp.Raw, controlplane.Options{AWS: &awsCfg, Logger: logger})
+	if err != nil {
+		return err
+	}
+	var retrainTick <-chan time.Time
+	if cfg.RetrainInterval > 0 {
+		t := time.NewTicker(cfg.RetrainInterval)
+		defer t.Stop()
+		retrainTick = t.C
+	}
 	for {
 		select {
 		case err := <-served:
@@ -137,6 +148,8 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 			sup.restartStopped()
 		case <-purge.C:
 			purgeExpired(ctx, cp, logger)
+		case <-retrainTick:
+			retrainNow(ctx, trainer, cp, logger)
 		case <-ctx.Done():
 			logger.Info("shutting down")
 			sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -263,6 +276,22 @@ func purgeExpired(ctx context.Context, cp *controlplane.ControlPlane, logger *sl
 	}
 	if n > 0 {
 		logger.Info("purged expired invocations", slog.Int("count", n))
+	}
+}
+
+// retrainNow runs the scheduled training in process (the cloud runs it as
+// functions/retrain) and makes routing read the new models at once.
+func retrainNow(ctx context.Context, trainer *retrain.Trainer, cp *controlplane.ControlPlane, logger *slog.Logger) {
+	reports, err := trainer.Run(ctx)
+	if err != nil {
+		logger.Warn("retrain", slog.Any("error", err))
+	}
+	for _, f := range reports {
+		cp.Estimator.Forget(f.Function)
+		for _, d := range f.Deployments {
+			logger.Info("retrained", slog.String("function", f.Function), slog.String("deployment", d.Deployment),
+				slog.String("outcome", d.Outcome), slog.Int("samples", d.Samples), slog.Int64("version", d.Version))
+		}
 	}
 }
 

@@ -345,3 +345,64 @@ func TestPricingCLI(t *testing.T) {
 		t.Errorf("fiso cost = %+v, want 1000 ms billed for $0.0000135334", got)
 	}
 }
+
+// TestDevLearns runs the learning loop locally: a fastest policy with heavy
+// exploration spreads calls over the three clouds, fiso dev's retrain loop
+// fits a model per deployment from the log, and the next call's record
+// explains every candidate with the models' predictions.
+func TestDevLearns(t *testing.T) {
+	d := startDev(t, t.TempDir(), "FISO_ADMIN_KEY="+e2eKey, "FISO_RETRAIN_INTERVAL=1s", "FISO_RETRAIN_MIN_SAMPLES=24", "FISO_MODEL_TTL=1s")
+	d.must(e2eKey, "PUT", "/v1/policies/learn", `{"function":"sample","strategy":"fastest","exploration":0.5}`, 201)
+	d.must(e2eKey, "POST", "/v1/policies/learn/activate", "", 200)
+	explored := 0
+	for range 200 {
+		a := d.must(e2eKey, "POST", "/api/v1/orchestrate", `{"n":1}`, 200)
+		rec := d.must(e2eKey, "GET", "/v1/invocations/"+a.header.Get("X-Fiso-Invocation-Id"), "", 200).body
+		if strings.Contains(rec, `"explored":true`) {
+			explored++
+		}
+	}
+	if explored < 50 || explored > 150 {
+		t.Errorf("%d of 200 calls explored, want about half", explored)
+	}
+	var models struct {
+		Items []struct {
+			Deployment string
+			Samples    int
+			Version    int64
+		}
+	}
+	for deadline := time.Now().Add(30 * time.Second); len(models.Items) < 3 && time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+		if err := json.Unmarshal([]byte(d.must(e2eKey, "GET", "/v1/functions/sample/models", "", 200).body), &models); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(models.Items) != 3 {
+		t.Fatalf("models after 200 calls = %+v, want one per deployment\nlogs:\n%s", models.Items, d.stderr.String())
+	}
+	time.Sleep(1100 * time.Millisecond) // the model cache's TTL
+	a := d.must(e2eKey, "POST", "/api/v1/orchestrate", `{"n":1}`, 200)
+	var rec struct {
+		Decision struct {
+			Strategy, Reason string
+			Candidates       []struct {
+				DeploymentID       string   `json:"deployment_id"`
+				PredictedLatencyMs *float64 `json:"predicted_latency_ms"`
+				PredictedP95Ms     *float64 `json:"predicted_p95_ms"`
+				ColdStartRisk      *float64 `json:"cold_start_risk"`
+			}
+		}
+	}
+	body := d.must(e2eKey, "GET", "/v1/invocations/"+a.header.Get("X-Fiso-Invocation-Id"), "", 200).body
+	if err := json.Unmarshal([]byte(body), &rec); err != nil {
+		t.Fatal(err)
+	}
+	if rec.Decision.Strategy != "fastest" || len(rec.Decision.Candidates) != 3 {
+		t.Fatalf("decision = %s", body)
+	}
+	for _, c := range rec.Decision.Candidates {
+		if c.PredictedLatencyMs == nil || c.PredictedP95Ms == nil || c.ColdStartRisk == nil {
+			t.Errorf("candidate %s has no prediction: %s", c.DeploymentID, body)
+		}
+	}
+}

@@ -36,6 +36,10 @@ Usage:
   fiso pricing import --provider P --file F [--region R]
                                             parse a saved price-list response and print its rate cards
   fiso pricing pull [--accept]              pull rate cards from the providers into the configured store
+  fiso retrain [--json]                     train every function's models from its invocation log, once
+  fiso simulate --trace DIR_OR_FILE [--policy FILE] [--providers FILE] [--json]
+                                            replay a workload trace through the router: cost, latency and
+                                            cold starts per policy, against single-cloud baselines and the oracle
   fiso cloud stop|start PROVIDER            stop or restart one of fiso dev's local clouds (aws, azure, gcp)
   fiso cloud serve PROVIDER --addr HOST:PORT
                                             serve one local cloud (fiso dev runs these)
@@ -82,6 +86,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runCost(ctx, rest, stdout, stderr)
 	case "pricing":
 		return runPricing(ctx, rest, stdout, stderr)
+	case "retrain":
+		return runRetrain(ctx, rest, stdout, stderr)
+	case "simulate":
+		return runSimulate(ctx, rest, stdout, stderr)
 	case "cloud":
 		return runCloud(ctx, rest, stdout)
 	case "version":

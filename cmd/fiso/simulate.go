@@ -114,4 +114,3 @@ func readJSONFile[T any](path string, read func(io.Reader) (T, error)) (T, error
 	}
 	return v, nil
 }
-

@@ -63,8 +63,11 @@ type Config struct {
 	// The predictive engine: how long routing caches a function's models,
 	// and the retrain job's window of the log, its bound on records per
 	// function and its minimum samples per deployment.
-	ModelTTL          time.Duration
-	RetrainWindow     time.Duration
+	ModelTTL      time.Duration
+	RetrainWindow time.Duration
+	// RetrainInterval is how often fiso dev retrains (the cloud's schedule
+	// is EventBridge's; 0 turns fiso dev's off).
+	RetrainInterval   time.Duration
 	RetrainMaxRecords int
 	RetrainMinSamples int
 }
@@ -85,6 +88,7 @@ func Defaults() Config {
 
 		ModelTTL:          5 * time.Minute,
 		RetrainWindow:     7 * 24 * time.Hour,
+		RetrainInterval:   time.Hour,
 		RetrainMaxRecords: 1_000_000,
 		RetrainMinSamples: 50,
 	}
@@ -146,6 +150,7 @@ func FromEnv(getenv func(string) string, base Config) (Config, error) {
 	dur("FISO_SECRET_TTL", &c.SecretTTL)
 	dur("FISO_MODEL_TTL", &c.ModelTTL)
 	dur("FISO_RETRAIN_WINDOW", &c.RetrainWindow)
+	dur("FISO_RETRAIN_INTERVAL", &c.RetrainInterval)
 	for _, p := range []struct {
 		name     string
 		dst      *int

@@ -229,6 +229,7 @@ func (e *Estimator) estimate(ctx context.Context, d catalog.Deployment, m *predi
 		// No model yet: what this process saw, with a p95 of twice the
 		// average (the moving average hides the tail it cannot measure).
 		est.LatencyMs, est.LatencyP95Ms = s.latencyMs, 2*s.latencyMs
+		est.Samples = s.answered
 	}
 	share := s.billedShare
 	if s.billed == 0 {

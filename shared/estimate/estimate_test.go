@@ -27,7 +27,7 @@ var (
 	fn  = catalog.Function{Name: "sample", Deployments: []catalog.Deployment{aws, gcp}}
 )
 
-func fitted(t *testing.T, n int, ms float64, trainedAt time.Time) predict.Model {
+func fitted(t testing.TB, n int, ms float64, trainedAt time.Time) predict.Model {
 	t.Helper()
 	rng := rand.New(rand.NewPCG(uint64(n), 3))
 	samples := make([]predict.Sample, n)
@@ -46,7 +46,7 @@ func fitted(t *testing.T, n int, ms float64, trainedAt time.Time) predict.Model 
 	return m
 }
 
-func listPrice(t *testing.T, d catalog.Deployment, ms float64) float64 {
+func listPrice(t testing.TB, d catalog.Deployment, ms float64) float64 {
 	t.Helper()
 	card, ok := pricing.Find(pricing.Defaults(), pricebook.KeyOf(d))
 	if !ok {
@@ -85,8 +85,8 @@ func TestFromWhatItSaw(t *testing.T) {
 		t.Fatalf("estimates = %+v, want aws only", got)
 	}
 	wantMs := 100 + estimate.Alpha*(200-100)
-	if math.Abs(est.LatencyMs-wantMs) > 1e-9 || math.Abs(est.LatencyP95Ms-2*wantMs) > 1e-9 || est.Samples != 0 || est.Confident {
-		t.Errorf("estimate = %+v, want latency %.0f, p95 twice that, no model", est, wantMs)
+	if math.Abs(est.LatencyMs-wantMs) > 1e-9 || math.Abs(est.LatencyP95Ms-2*wantMs) > 1e-9 || est.Samples != 2 || est.Confident {
+		t.Errorf("estimate = %+v, want latency %.0f, p95 twice that, resting on the 2 answers, not confident", est, wantMs)
 	}
 	if want := 1 + estimate.Alpha*(0-1); math.Abs(est.Reliability-want) > 1e-9 {
 		t.Errorf("reliability after 2 answers and a failure = %v, want %v", est.Reliability, want)

@@ -173,11 +173,14 @@ func (s *Service) Invoke(ctx context.Context, call Call) (Result, error) {
 		Function: fn, Policy: pol, Now: start, UserRegion: call.UserRegion, PayloadBytes: len(call.Payload),
 		Rand: s.opts.Rand,
 	}
-	if pol != nil && pol.Strategy != policy.Static && s.opts.Estimator != nil {
+	if pol != nil && pol.NeedsEstimates() && s.opts.Estimator != nil {
 		req.Estimates = s.opts.Estimator.Estimate(ctx, fn, estimate.Query{Now: start, UserRegion: call.UserRegion, PayloadBytes: len(call.Payload)})
 	}
 	plan, err := s.planner.Plan(req)
 	if err != nil {
+		if errors.Is(err, fault.ErrConflict) {
+			return Result{}, fmt.Errorf("cannot route %q: %w", fn.Name, err)
+		}
 		return Result{}, fault.Conflict("cannot route %q: %s", fn.Name, err.Error())
 	}
 	if len(plan.Order) == 0 {

@@ -305,21 +305,22 @@ func rulePreferred(reason string) string {
 }
 
 // explore implements exploration for the learning strategies. With
-// probability share (one draw from rand) it moves to the front the candidate
-// the strategy knows least: among those not predicted down and not
-// Confident (a deployment without an estimate is neither), the one with the
-// fewest Samples, ties in declared order. It searches only the first front
-// candidates (an active rule's group), so exploring never overrides a
-// time-window rule. It draws nothing when rand is nil, the share is 0, no
-// candidate qualifies or the one that does is first already (then the call
-// is not an exploration: the strategy chose that deployment anyway); it
-// reports whether it moved one.
+// probability share (one draw from rand) it moves to the front, ahead of the
+// strategy's winner, the runner-up the strategy knows least: among those not
+// predicted down and not Confident (a deployment without an estimate is
+// neither), the one with the fewest Samples, ties in declared order. The
+// winner itself is never the pick, or a winner that is also the least known
+// (every deployment is at first) would keep the others starved of calls. It
+// searches only the first front candidates (an active rule's group), so
+// exploring never overrides a time-window rule. It draws nothing when rand
+// is nil, the share is 0 or no runner-up qualifies; it reports whether it
+// moved one.
 func explore(cs []cand, front int, share float64, rand func() float64) bool {
 	if rand == nil || share <= 0 {
 		return false
 	}
 	pick := -1
-	for i := range cs[:front] {
+	for i := 1; i < front; i++ {
 		c := &cs[i]
 		if c.class == classDown || c.confident() {
 			continue
@@ -328,7 +329,7 @@ func explore(cs []cand, front int, share float64, rand func() float64) bool {
 			pick = i
 		}
 	}
-	if pick <= 0 || rand() >= share {
+	if pick < 0 || rand() >= share {
 		return false
 	}
 	c := cs[pick]

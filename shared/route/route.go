@@ -59,8 +59,10 @@ type Estimate struct {
 	// DistanceKm is from the caller's region to the deployment's; negative
 	// when unknown.
 	DistanceKm float64
-	// Samples is how many calls the deployment's model learned from (0: no
-	// model, the figures are priors); Confident says the model is trusted.
+	// Samples is how many calls the estimate rests on: those the
+	// deployment's model learned from, or without a model the calls seen
+	// lately (exploration goes to the fewest); Confident says a trusted
+	// model made the estimate.
 	Samples   int
 	Confident bool
 }

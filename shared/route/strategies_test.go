@@ -566,6 +566,9 @@ func TestSplit(t *testing.T) {
 		if diff := cmp.Diff([]string{"azure-eastus", "gcp-central", "aws-east"}, ids(p)); diff != "" {
 			t.Errorf("order (-want +got):\n%s", diff)
 		}
+		if p.Decision.Arm != "a" || p.Decision.Strategy != "cheapest" || p.Decision.Policy != "p" {
+			t.Errorf("decision arm %q strategy %q policy %q, want arm a, strategy cheapest, policy p", p.Decision.Arm, p.Decision.Strategy, p.Decision.Policy)
+		}
 	})
 
 	t.Run("no configuration", func(t *testing.T) {
@@ -652,14 +655,21 @@ func TestExploration(t *testing.T) {
 			t.Errorf("explored share = %v, want 0", got)
 		}
 	})
-	t.Run("the least known is the winner: no exploration", func(t *testing.T) {
+	t.Run("the least known is the winner: a runner-up is explored", func(t *testing.T) {
+		// Otherwise a winner that is as unknown as the rest (every
+		// deployment, at first) would starve them of calls.
 		first := map[string]Estimate{}
 		for id, e := range ests {
 			first[id] = e
 		}
 		first["aws-east"] = sampled(est(100, 1e-7), 0, false)
-		if got, _ := share(t, policy.Policy{Strategy: policy.Cheapest, Exploration: ptr(0.5)}, first, seeded(1), 1000); got != 0 {
-			t.Errorf("explored share = %v, want 0", got)
+		got, _ := share(t, policy.Policy{Strategy: policy.Cheapest, Exploration: ptr(0.5)}, first, seeded(1), 2000)
+		if got < 0.45 || got > 0.55 {
+			t.Errorf("explored share = %v, want about 0.5", got)
+		}
+		p := planWith(t, f, policy.Policy{Strategy: policy.Cheapest, Exploration: ptr(0.5)}, first, fixed(0))
+		if p.Order[0].ID == "aws-east" || !p.Decision.Explored {
+			t.Errorf("explored plan starts with %s (explored %v), want a runner-up", p.Order[0].ID, p.Decision.Explored)
 		}
 	})
 	t.Run("a deployment without an estimate is explored first", func(t *testing.T) {
