@@ -33,7 +33,7 @@ fmt-check:
 
 ## bench: routing, prediction, training, replay and end-to-end overhead figures (README, "Performance")
 bench:
-	./.ci/with-moto $(GO) test -run '^$$' -bench . -benchtime 2s -count 1 ./shared/route ./shared/predict ./shared/estimate ./shared/orchestrator ./shared/controlplane
+	./.ci/with-moto $(GO) test -run '^$$' -bench . -benchtime 2s -count 1 ./shared/route ./shared/predict ./shared/estimate ./shared/retrain ./shared/orchestrator ./shared/controlplane
 	$(GO) test -run '^$$' -bench . -benchtime 1x -count 1 ./shared/simulate
 
 ## fuzz: run every fuzz target for FUZZTIME each
