@@ -74,13 +74,19 @@ func runKeys(ctx context.Context, args []string, stdout io.Writer) error {
 // openConfiguredStore opens the store FISO_STORE names, with the same
 // settings the control plane uses.
 func openConfiguredStore(ctx context.Context) (store.Store, error) {
+	_, st, err := openConfigured(ctx)
+	return st, err
+}
+
+// openConfigured reads the configuration and opens the store it names.
+func openConfigured(ctx context.Context) (controlplane.Config, store.Store, error) {
 	cfg, err := controlplane.FromEnv(os.Getenv, controlplane.Defaults())
 	if err != nil {
-		return nil, err
+		return controlplane.Config{}, nil, err
 	}
 	st, err := controlplane.Open(ctx, cfg, controlplane.Options{})
 	if err != nil && cfg.Store == controlplane.StoreEmbedded {
-		return nil, fmt.Errorf("%w (while fiso dev runs, use its API instead: POST /v1/keys for keys)", err)
+		return controlplane.Config{}, nil, fmt.Errorf("%w (while fiso dev runs, use its API instead: POST /v1/keys for keys)", err)
 	}
-	return st, err
+	return cfg, st, err
 }

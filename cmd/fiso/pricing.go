@@ -84,16 +84,12 @@ func printCards(w io.Writer, cards []pricing.Card) error {
 }
 
 func pullCards(ctx context.Context, accept, asJSON bool, stdout, stderr io.Writer) error {
-	cfg, err := controlplane.FromEnv(os.Getenv, controlplane.Defaults())
-	if err != nil {
-		return err
-	}
-	cfg.PricingAccept = cfg.PricingAccept || accept
-	st, err := openConfiguredStore(ctx)
+	cfg, st, err := openConfigured(ctx)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
+	cfg.PricingAccept = cfg.PricingAccept || accept
 	job, err := controlplane.NewPricingJob(ctx, cfg, st, controlplane.Options{Logger: newLogger(stderr)})
 	if err != nil {
 		return err

@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"text/tabwriter"
 
 	"github.com/fiso-dev/fiso/shared/controlplane"
@@ -25,11 +24,7 @@ func runRetrain(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if len(pos) != 0 {
 		return usageError{"usage: fiso retrain [--json]"}
 	}
-	cfg, err := controlplane.FromEnv(os.Getenv, controlplane.Defaults())
-	if err != nil {
-		return err
-	}
-	st, err := openConfiguredStore(ctx)
+	cfg, st, err := openConfigured(ctx)
 	if err != nil {
 		return err
 	}

@@ -39,13 +39,7 @@ type handler func(ctx context.Context, ev events.EventBridgeEvent) (summary, err
 // error, so EventBridge and CloudWatch record it) only when no pull
 // succeeded at all; the cards in force are never replaced by a bad pull.
 func newHandler(ctx context.Context, getenv func(string) string, opts controlplane.Options) (handler, error) {
-	base := controlplane.Defaults()
-	base.Store = controlplane.StoreDynamoDB
-	cfg, err := controlplane.FromEnv(getenv, base)
-	if err != nil {
-		return nil, err
-	}
-	st, err := controlplane.Open(ctx, cfg, opts)
+	cfg, st, err := controlplane.OpenForJob(ctx, getenv, opts)
 	if err != nil {
 		return nil, err
 	}

@@ -39,13 +39,7 @@ type handler func(ctx context.Context, ev events.EventBridgeEvent) (summary, err
 // no function could be trained; the champions stay in force whatever
 // happens.
 func newHandler(ctx context.Context, getenv func(string) string, opts controlplane.Options) (handler, error) {
-	base := controlplane.Defaults()
-	base.Store = controlplane.StoreDynamoDB
-	cfg, err := controlplane.FromEnv(getenv, base)
-	if err != nil {
-		return nil, err
-	}
-	st, err := controlplane.Open(ctx, cfg, opts)
+	cfg, st, err := controlplane.OpenForJob(ctx, getenv, opts)
 	if err != nil {
 		return nil, err
 	}

@@ -66,12 +66,7 @@ type ControlPlane struct {
 // New assembles the control plane. Close the returned ControlPlane's store
 // when done.
 func New(ctx context.Context, cfg Config, opts Options) (*ControlPlane, error) {
-	if opts.Logger == nil {
-		opts.Logger = slog.Default()
-	}
-	if opts.Now == nil {
-		opts.Now = time.Now
-	}
+	opts = opts.withDefaults()
 	if opts.HTTPClient == nil {
 		opts.HTTPClient = NewHTTPClient()
 	}
@@ -143,6 +138,34 @@ func awsConfig(ctx context.Context, given *aws.Config) (aws.Config, error) {
 		return aws.Config{}, fmt.Errorf("load AWS configuration: %w", err)
 	}
 	return cfg, nil
+}
+
+// OpenForJob reads a scheduled job's configuration from the environment
+// (the DynamoDB store unless FISO_STORE says otherwise) and opens its store,
+// uncached: what functions/pricing and functions/retrain start with.
+func OpenForJob(ctx context.Context, getenv func(string) string, opts Options) (Config, store.Store, error) {
+	base := Defaults()
+	base.Store = StoreDynamoDB
+	cfg, err := FromEnv(getenv, base)
+	if err != nil {
+		return Config{}, nil, err
+	}
+	st, err := Open(ctx, cfg, opts)
+	if err != nil {
+		return Config{}, nil, err
+	}
+	return cfg, st, nil
+}
+
+// withDefaults fills the logger and clock.
+func (o Options) withDefaults() Options {
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	return o
 }
 
 // Open opens the store cfg names, uncached, with opts' AWS configuration

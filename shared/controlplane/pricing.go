@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awseventbridge "github.com/aws/aws-sdk-go-v2/service/eventbridge"
@@ -34,12 +33,7 @@ type PricingJob struct {
 
 // NewPricingJob assembles the job on st (which the caller closes).
 func NewPricingJob(ctx context.Context, cfg Config, st store.Store, opts Options) (*PricingJob, error) {
-	if opts.Logger == nil {
-		opts.Logger = slog.Default()
-	}
-	if opts.Now == nil {
-		opts.Now = time.Now
-	}
+	opts = opts.withDefaults()
 	awsCfg, err := awsConfig(ctx, opts.AWS)
 	if err != nil {
 		return nil, err

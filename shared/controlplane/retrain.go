@@ -2,8 +2,6 @@ package controlplane
 
 import (
 	"context"
-	"log/slog"
-	"time"
 
 	"github.com/fiso-dev/fiso/shared/predict"
 	"github.com/fiso-dev/fiso/shared/retrain"
@@ -13,12 +11,7 @@ import (
 // NewRetrainJob assembles the scheduled training (functions/retrain and
 // `fiso models retrain`) on st, which the caller closes.
 func NewRetrainJob(ctx context.Context, cfg Config, st store.Store, opts Options) (*retrain.Trainer, error) {
-	if opts.Logger == nil {
-		opts.Logger = slog.Default()
-	}
-	if opts.Now == nil {
-		opts.Now = time.Now
-	}
+	opts = opts.withDefaults()
 	awsCfg, err := awsConfig(ctx, opts.AWS)
 	if err != nil {
 		return nil, err

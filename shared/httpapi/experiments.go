@@ -37,22 +37,7 @@ func (s *Server) getExperiment(w http.ResponseWriter, r *http.Request) error {
 			vs.Add(param, "unknown query parameter; use since, until or max_records")
 		}
 	}
-	for _, p := range []struct {
-		name string
-		dst  *time.Time
-	}{{"since", &since}, {"until", &until}} {
-		if v := q.Get(p.name); v != "" {
-			t, err := time.Parse(time.RFC3339Nano, v)
-			if err != nil {
-				vs.Add(p.name, "must be an RFC 3339 time such as 2026-11-26T09:00:00Z")
-				continue
-			}
-			*p.dst = t.UTC()
-		}
-	}
-	if !since.Before(until) {
-		vs.Add("since", "must be before until")
-	}
+	parseWindow(q, &vs, &since, &until)
 	if v := q.Get("max_records"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > MaxExperimentRecords {

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"net/http"
+	"net/url"
 	"regexp"
 	"strconv"
 	"time"
@@ -24,6 +25,27 @@ var (
 	keyIDRE        = regexp.MustCompile(`^[0-9a-f]{16}$`)
 )
 
+// parseWindow reads the since and until query parameters (RFC 3339) over
+// their defaults, and checks that since comes first.
+func parseWindow(q url.Values, vs *fault.Violations, since, until *time.Time) {
+	for _, p := range []struct {
+		name string
+		dst  *time.Time
+	}{{"since", since}, {"until", until}} {
+		if v := q.Get(p.name); v != "" {
+			t, err := time.Parse(time.RFC3339Nano, v)
+			if err != nil {
+				vs.Add(p.name, "must be an RFC 3339 time such as 2026-11-26T09:00:00Z")
+				continue
+			}
+			*p.dst = t.UTC()
+		}
+	}
+	if !since.Before(*until) {
+		vs.Add("since", "must be before until")
+	}
+}
+
 // parseListQuery turns GET /v1/invocations' query string into a store query.
 // Invoker keys only ever see their own calls.
 func parseListQuery(r *http.Request, k apikey.Key, now time.Time) (invocation.Query, error) {
@@ -43,22 +65,7 @@ func parseListQuery(r *http.Request, k apikey.Key, now time.Time) (invocation.Qu
 		}
 		out.Function = f
 	}
-	for _, p := range []struct {
-		name string
-		dst  *time.Time
-	}{{"since", &out.Since}, {"until", &out.Until}} {
-		if v := q.Get(p.name); v != "" {
-			t, err := time.Parse(time.RFC3339Nano, v)
-			if err != nil {
-				vs.Add(p.name, "must be an RFC 3339 time such as 2026-11-26T09:00:00Z")
-				continue
-			}
-			*p.dst = t.UTC()
-		}
-	}
-	if !out.Since.Before(out.Until) {
-		vs.Add("since", "must be before until")
-	}
+	parseWindow(q, &vs, &out.Since, &out.Until)
 	if v := q.Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > invocation.MaxLimit {

@@ -17,16 +17,7 @@ func BenchmarkStaticPlan(b *testing.B) {
 	pol := policy.Policy{Name: "p", Strategy: policy.Static, DefaultProvider: catalog.GCP, Failover: []catalog.Provider{catalog.AWS, catalog.Azure}}
 	r := NewRouter(nil)
 	req := Request{Function: f, Policy: &pol, Now: time.Now()}
-	lat := testenv.NewLatencies(1 << 20)
-	b.ReportAllocs()
-	for b.Loop() {
-		t0 := time.Now()
-		if _, err := r.Plan(req); err != nil {
-			b.Fatal(err)
-		}
-		lat.Add(time.Since(t0))
-	}
-	lat.Report(b)
+	timePlans(b, r, req)
 }
 
 // benchPlan plans a three-deployment function with estimates for each,
@@ -49,16 +40,7 @@ func benchPlan(b *testing.B, pol policy.Policy) {
 	rnd := rand.New(rand.NewPCG(1, 2))
 	r := NewRouter(nil)
 	req := Request{Function: f, Policy: &pol, Now: noon, Estimates: ests, Rand: rnd.Float64}
-	lat := testenv.NewLatencies(1 << 20)
-	b.ReportAllocs()
-	for b.Loop() {
-		t0 := time.Now()
-		if _, err := r.Plan(req); err != nil {
-			b.Fatal(err)
-		}
-		lat.Add(time.Since(t0))
-	}
-	lat.Report(b)
+	timePlans(b, r, req)
 }
 
 func BenchmarkCheapestPlan(b *testing.B) {
@@ -84,4 +66,19 @@ func BenchmarkSplitPlan(b *testing.B) {
 // predicting strategies' benchmarks.
 func BenchmarkStaticPlanWithRules(b *testing.B) {
 	benchPlan(b, policy.Policy{Strategy: policy.Static, DefaultProvider: catalog.GCP, Failover: []catalog.Provider{catalog.AWS, catalog.Azure}})
+}
+
+// timePlans plans req until the benchmark ends and reports the latencies.
+func timePlans(b *testing.B, r *Router, req Request) {
+	b.Helper()
+	lat := testenv.NewLatencies(1 << 20)
+	b.ReportAllocs()
+	for b.Loop() {
+		t0 := time.Now()
+		if _, err := r.Plan(req); err != nil {
+			b.Fatal(err)
+		}
+		lat.Add(time.Since(t0))
+	}
+	lat.Report(b)
 }

@@ -8,7 +8,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/fiso-dev/fiso/shared/predict"
 	"github.com/fiso-dev/fiso/shared/store"
@@ -54,21 +53,8 @@ func (s *Store) PutModel(ctx context.Context, m predict.Model, replaces int64) (
 	if replaces != 0 {
 		cond = attr("version").Equal(value(replaces))
 	}
-	expr, err := expression.NewBuilder().WithCondition(cond).Build()
-	if err != nil {
-		return predict.Model{}, fmt.Errorf("put model of %s/%s: build condition: %w", m.Function, m.Deployment, err)
-	}
-	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
-		{Put: &types.Put{TableName: aws.String(s.tables.Config), Item: history}},
-		{Put: &types.Put{
-			TableName:                 aws.String(s.tables.Config),
-			Item:                      current,
-			ConditionExpression:       expr.Condition(),
-			ExpressionAttributeNames:  expr.Names(),
-			ExpressionAttributeValues: expr.Values(),
-		}},
-	}})
-	if failed, ok := canceledBy(err); ok && failed[1] {
+	moved, err := s.putWithHistory(ctx, history, current, cond)
+	if moved {
 		stored, _, rerr := getConfig[modelItem](ctx, s, modelPK(m.Function), m.Deployment)
 		if rerr != nil {
 			return predict.Model{}, fmt.Errorf("put model of %s/%s: read the champion after a conflict: %w", m.Function, m.Deployment, rerr)

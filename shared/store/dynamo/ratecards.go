@@ -52,9 +52,23 @@ func (s *Store) PutRateCard(ctx context.Context, c pricing.Card) (bool, error) {
 	if found {
 		cond = attr("version").Equal(value(old.Version))
 	}
+	moved, err := s.putWithHistory(ctx, history, current, cond)
+	if moved {
+		return false, fmt.Errorf("put rate card %s: %w", key, fault.Conflict("another pull replaced the rate card %s meanwhile; pull again", key))
+	}
+	if err != nil {
+		return false, fmt.Errorf("put rate card %s: %w", key, err)
+	}
+	return true, nil
+}
+
+// putWithHistory writes a versioned item's history copy and the item in
+// force in one transaction, the latter on condition cond; moved reports
+// that cond failed (another writer replaced the item meanwhile).
+func (s *Store) putWithHistory(ctx context.Context, history, current map[string]types.AttributeValue, cond expression.ConditionBuilder) (moved bool, err error) {
 	expr, err := expression.NewBuilder().WithCondition(cond).Build()
 	if err != nil {
-		return false, fmt.Errorf("put rate card %s: build condition: %w", key, err)
+		return false, fmt.Errorf("build condition: %w", err)
 	}
 	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
 		{Put: &types.Put{TableName: aws.String(s.tables.Config), Item: history}},
@@ -67,12 +81,9 @@ func (s *Store) PutRateCard(ctx context.Context, c pricing.Card) (bool, error) {
 		}},
 	}})
 	if failed, ok := canceledBy(err); ok && failed[1] {
-		return false, fmt.Errorf("put rate card %s: %w", key, fault.Conflict("another pull replaced the rate card %s meanwhile; pull again", key))
+		return true, nil
 	}
-	if err != nil {
-		return false, fmt.Errorf("put rate card %s: %w", key, err)
-	}
-	return true, nil
+	return false, err
 }
 
 // CurrentRateCards implements store.RateCards.
