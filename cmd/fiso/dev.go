@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"sync"
 	"syscall"
 	"time"
 
@@ -134,6 +135,8 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
+	var training sync.Mutex
+	defer func() { training.Lock() }() // let a run in progress finish (it stops with ctx) before the store closes
 	var retrainTick <-chan time.Time
 	if cfg.RetrainInterval > 0 {
 		t := time.NewTicker(cfg.RetrainInterval)
@@ -149,7 +152,14 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		case <-purge.C:
 			purgeExpired(ctx, cp, logger)
 		case <-retrainTick:
-			retrainNow(ctx, trainer, cp, logger)
+			// In the background, one run at a time: a long run must not hold
+			// up shutdown or the other ticks.
+			if training.TryLock() {
+				go func() {
+					defer training.Unlock()
+					retrainNow(ctx, trainer, cp, logger)
+				}()
+			}
 		case <-ctx.Done():
 			logger.Info("shutting down")
 			sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

@@ -9,7 +9,7 @@ import (
 )
 
 // NewRetrainJob assembles the scheduled training (functions/retrain and
-// `fiso models retrain`) on st, which the caller closes.
+// `fiso retrain`) on st, which the caller closes.
 func NewRetrainJob(ctx context.Context, cfg Config, st store.Store, opts Options) (*retrain.Trainer, error) {
 	opts = opts.withDefaults()
 	awsCfg, err := awsConfig(ctx, opts.AWS)

@@ -40,8 +40,10 @@ type Options struct {
 	ModelTTL time.Duration
 	// ConfidentSamples is how many training samples make a model trusted
 	// (default 200); StaleAfter is how old a model may be and still be
-	// trusted (default 24h). Untrusted deployments are what exploration
-	// sends calls to.
+	// trusted (default 7 days, the training window: a champion that keeps
+	// beating its challengers stays, and after that long its deployment is
+	// explored again). Untrusted deployments are what exploration sends
+	// calls to.
 	ConfidentSamples int
 	StaleAfter       time.Duration
 	Now              func() time.Time
@@ -59,8 +61,9 @@ type Estimator struct {
 	opts   Options
 	cache  *cache.TTL[[]predict.Model]
 
-	mu       sync.Mutex
-	lastGood map[string][]predict.Model
+	mu          sync.Mutex
+	lastGood    map[string][]predict.Model
+	failedUntil map[string]time.Time
 
 	state sync.Map // function + "\x00" + deployment ID -> *seen
 }
@@ -74,7 +77,7 @@ func New(models Models, pricer Pricer, opts Options) *Estimator {
 		opts.ConfidentSamples = 200
 	}
 	if opts.StaleAfter <= 0 {
-		opts.StaleAfter = 24 * time.Hour
+		opts.StaleAfter = 7 * 24 * time.Hour
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
@@ -85,7 +88,7 @@ func New(models Models, pricer Pricer, opts Options) *Estimator {
 	return &Estimator{
 		models: models, pricer: pricer, opts: opts,
 		cache:    cache.New[[]predict.Model](opts.ModelTTL, 10_000, opts.Now),
-		lastGood: map[string][]predict.Model{},
+		lastGood: map[string][]predict.Model{}, failedUntil: map[string]time.Time{},
 	}
 }
 
@@ -127,7 +130,11 @@ type Observation struct {
 
 // Observe learns from one attempt on deployment d of function.
 func (e *Estimator) Observe(function string, d catalog.Deployment, o Observation) {
-	v, _ := e.state.LoadOrStore(stateKey(function, d.ID), &seen{figures: figures{reliability: 1, billedShare: 1}})
+	key := stateKey(function, d.ID)
+	v, found := e.state.Load(key)
+	if !found {
+		v, _ = e.state.LoadOrStore(key, &seen{figures: figures{reliability: 1, billedShare: 1}})
+	}
 	s := v.(*seen)
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -193,38 +200,53 @@ func (e *Estimator) Estimate(ctx context.Context, f catalog.Function, q Query) m
 }
 
 // Features builds the model's inputs for a call to a deployment last
-// called at last (zero: never) with the given recent latency (0: none).
-func Features(q Query, d catalog.Deployment, last time.Time, recentMs float64) predict.Features {
+// called at last (zero: never) with the given recent latency (0: none), at
+// distanceKm from the caller (negative: unknown; see Distance).
+func Features(q Query, last time.Time, recentMs, distanceKm float64) predict.Features {
+	hour, weekday := predict.Calendar(q.Now)
 	f := predict.Features{
 		PayloadBytes:    float64(q.PayloadBytes),
-		Hour:            q.Now.UTC().Hour(),
-		Weekday:         (int(q.Now.UTC().Weekday()) + 6) % 7,
-		IdleSeconds:     -1,
+		Hour:            hour,
+		Weekday:         weekday,
+		IdleSeconds:     predict.Unknown,
 		RecentLatencyMs: recentMs,
-		DistanceKm:      -1,
+		DistanceKm:      distanceKm,
 	}
 	if !last.IsZero() {
 		f.IdleSeconds = math.Max(q.Now.Sub(last).Seconds(), 0)
 	}
-	if km, ok := predict.RegionDistanceKm(q.UserRegion, d.Region); ok {
-		f.DistanceKm = km
-	}
 	return f
 }
 
+// Distance is the distance in km between a caller's region and a
+// deployment's, or predict.Unknown when either region is not known.
+func Distance(userRegion, region string) float64 {
+	if km, ok := predict.RegionDistanceKm(userRegion, region); ok {
+		return km
+	}
+	return predict.Unknown
+}
+
 func (e *Estimator) estimate(ctx context.Context, d catalog.Deployment, m *predict.Model, s figures, q Query) route.Estimate {
-	est := route.Estimate{Reliability: 1, DistanceKm: -1}
+	est := route.Estimate{Reliability: 1, DistanceKm: Distance(q.UserRegion, d.Region)}
 	if s.calls > 0 {
 		est.Reliability = s.reliability
 	}
-	if km, ok := predict.RegionDistanceKm(q.UserRegion, d.Region); ok {
-		est.DistanceKm = km
-	}
 	if m != nil {
-		p := m.Predict(Features(q, d, s.last, s.latencyMs))
+		f := Features(q, s.last, s.latencyMs, est.DistanceKm)
+		// What this instance has not seen (a new instance, a deployment it
+		// has not called) is taken to be as in training, not as unknown.
+		idle, recent := m.Typical()
+		if s.calls == 0 {
+			f.IdleSeconds = idle
+		}
+		if s.answered == 0 {
+			f.RecentLatencyMs = recent
+		}
+		p := m.Predict(f)
 		est.LatencyMs, est.LatencyP95Ms, est.ColdStartRisk = p.LatencyMs, p.LatencyP95Ms, p.ColdStartRisk
 		est.Samples = m.Samples
-		est.Confident = m.Samples >= e.opts.ConfidentSamples && q.Now.Sub(m.TrainedAt) <= e.opts.StaleAfter
+		est.Confident = !p.Prior && m.Samples >= e.opts.ConfidentSamples && q.Now.Sub(m.TrainedAt) <= e.opts.StaleAfter
 	} else {
 		// No model yet: what this process saw, with a p95 of twice the
 		// average (the moving average hides the tail it cannot measure).
@@ -253,24 +275,37 @@ func (e *Estimator) price(ctx context.Context, d catalog.Deployment, durationMs 
 	return c.TotalUSD
 }
 
-// modelsOf returns a function's models from the cache; when the store
-// cannot be read it keeps the last models it had, and says so in the log.
+// RetryAfter is how long, after the store failed to give a function's
+// models, routing keeps the last ones it had before asking again.
+const RetryAfter = 10 * time.Second
+
+// modelsOf returns a function's models from the cache. When the store
+// cannot be read it routes on the last models it had (none on a new
+// instance), says so in the log, and asks again after RetryAfter rather
+// than on every call or only after the cache's TTL.
 func (e *Estimator) modelsOf(ctx context.Context, function string) []predict.Model {
+	e.mu.Lock()
+	if until, ok := e.failedUntil[function]; ok && e.opts.Now().Before(until) {
+		ms := e.lastGood[function]
+		e.mu.Unlock()
+		return ms
+	}
+	e.mu.Unlock()
 	ms, err := e.cache.Get(ctx, function, func(ctx context.Context) ([]predict.Model, error) {
-		ms, err := e.models.CurrentModels(ctx, function)
-		e.mu.Lock()
-		defer e.mu.Unlock()
-		if err != nil {
+		return e.models.CurrentModels(ctx, function)
+	})
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if err != nil {
+		if _, logged := e.failedUntil[function]; !logged {
 			e.opts.Logger.LogAttrs(ctx, slog.LevelWarn, "load models; routing on the last ones loaded",
 				slog.String("function", function), slog.Any("error", err))
-			return e.lastGood[function], nil
 		}
-		e.lastGood[function] = ms
-		return ms, nil
-	})
-	if err != nil {
-		return nil
+		e.failedUntil[function] = e.opts.Now().Add(RetryAfter)
+		return e.lastGood[function]
 	}
+	delete(e.failedUntil, function)
+	e.lastGood[function] = ms
 	return ms
 }
 

@@ -7,6 +7,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -109,7 +110,7 @@ func TestFromModels(t *testing.T) {
 	}{
 		{"many fresh samples", 400, now.Add(-time.Hour), true},
 		{"few samples", 100, now.Add(-time.Hour), false},
-		{"stale model", 400, now.Add(-48 * time.Hour), false},
+		{"stale model", 400, now.Add(-8 * 24 * time.Hour), false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			st, err := embedded.Open(t.TempDir())
@@ -125,7 +126,7 @@ func TestFromModels(t *testing.T) {
 			e.Observe(fn.Name, aws, estimate.Observation{At: now.Add(-time.Minute), DurationMs: 60, Answered: true})
 			q := estimate.Query{Now: now, PayloadBytes: 100}
 			est := e.Estimate(ctx, fn, q)[aws.ID]
-			want := m.Predict(estimate.Features(q, aws, now.Add(-time.Minute), 60))
+			want := m.Predict(estimate.Features(q, now.Add(-time.Minute), 60, estimate.Distance("", aws.Region)))
 			if est.LatencyMs != want.LatencyMs || est.LatencyP95Ms != want.LatencyP95Ms || est.ColdStartRisk != want.ColdStartRisk {
 				t.Errorf("estimate %+v, want the model's prediction %+v", est, want)
 			}
@@ -136,6 +137,75 @@ func TestFromModels(t *testing.T) {
 				t.Errorf("predicted %v ms for a deployment that takes 60", est.LatencyMs)
 			}
 		})
+	}
+}
+
+// TestFreshInstance: a control-plane instance that has not called a
+// deployment yet predicts what the model learned of its usual calls, not
+// what an unknown idle time and latency would extrapolate to.
+func TestFreshInstance(t *testing.T) {
+	st, err := embedded.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	// Calls track the deployment's recent latency (a slow spell stays
+	// slow) and idle gaps of a few minutes.
+	rng := rand.New(rand.NewPCG(8, 8))
+	samples := make([]predict.Sample, 400)
+	at := now.Add(-30 * time.Hour)
+	for i := range samples {
+		gap := 30 + rng.Float64()*300
+		at = at.Add(time.Duration(gap * float64(time.Second)))
+		recent := 80 * math.Exp(0.3*rng.NormFloat64())
+		samples[i] = predict.Sample{
+			Features: predict.Features{PayloadBytes: 100, Hour: at.Hour(), Weekday: 3, IdleSeconds: gap, RecentLatencyMs: recent, DistanceKm: -1},
+			At:       at, DurationMs: recent * (1 + 0.05*rng.NormFloat64()),
+		}
+	}
+	m, err := predict.Fit("sample", aws.ID, samples, predict.Options{Now: func() time.Time { return now.Add(-time.Hour) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.PutModel(context.Background(), m, 0); err != nil {
+		t.Fatal(err)
+	}
+	e := estimate.New(st, pricebook.New(st, time.Minute, nil), estimate.Options{Now: func() time.Time { return now }})
+	est, ok := e.Estimate(context.Background(), fn, estimate.Query{Now: now, PayloadBytes: 100})[aws.ID]
+	if !ok || math.Abs(est.LatencyMs-80) > 12 || est.LatencyP95Ms < est.LatencyMs || !est.Confident {
+		t.Errorf("fresh instance estimate = %+v, want about 80 ms from a trusted model", est)
+	}
+}
+
+// TestConcurrentUse runs estimates and observations together (for -race).
+func TestConcurrentUse(t *testing.T) {
+	st, err := embedded.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	if _, err := st.PutModel(context.Background(), fitted(t, 400, 60, now), 0); err != nil {
+		t.Fatal(err)
+	}
+	e := estimate.New(st, pricebook.New(st, time.Minute, nil), estimate.Options{Now: func() time.Time { return now }})
+	var wg sync.WaitGroup
+	for w := range 4 {
+		wg.Go(func() {
+			for i := range 200 {
+				d := fn.Deployments[(w+i)%2]
+				e.Observe(fn.Name, d, estimate.Observation{At: now.Add(time.Duration(i) * time.Millisecond), DurationMs: 50, Answered: i%10 != 0})
+				if got := e.Estimate(context.Background(), fn, estimate.Query{Now: now}); len(got) == 0 {
+					t.Error("no estimates while observing")
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	est := e.Estimate(context.Background(), fn, estimate.Query{Now: now})[gcp.ID]
+	// gcp has no model: its estimate rests on its 360 answered calls.
+	if est.Samples != 360 || est.Confident || est.LatencyMs != 50 || est.Reliability >= 1 || est.Reliability < 0.5 {
+		t.Errorf("after 400 observations of gcp (360 answered) = %+v", est)
 	}
 }
 
@@ -163,6 +233,12 @@ func TestKeepsTheLastModelsWhenTheStoreFails(t *testing.T) {
 	second := e.Estimate(context.Background(), fn, q)[aws.ID]
 	if src.reads.Load() != 2 || first.Samples == 0 || second.LatencyMs != first.LatencyMs || second.Samples != first.Samples {
 		t.Errorf("after a failed reload (%d reads): %+v, want the last models' estimate %+v", src.reads.Load(), second, first)
+	}
+	e.Estimate(context.Background(), fn, q) // within RetryAfter: no read
+	clock = clock.Add(estimate.RetryAfter)
+	e.Estimate(context.Background(), fn, q) // after it: read again
+	if n := src.reads.Load(); n != 3 {
+		t.Errorf("store read %d times, want 3: once, once when the cache expired, once after RetryAfter", n)
 	}
 	if !strings.Contains(logs.String(), "connection reset") {
 		t.Errorf("the failed reload was not logged: %q", logs.String())

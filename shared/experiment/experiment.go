@@ -4,9 +4,12 @@
 package experiment
 
 import (
+	"cmp"
 	"math"
 	"slices"
 	"time"
+
+	"gonum.org/v1/gonum/stat/distuv"
 
 	"github.com/fiso-dev/fiso/shared/catalog"
 	"github.com/fiso-dev/fiso/shared/invocation"
@@ -53,8 +56,8 @@ type Arm struct {
 	latency   moments
 }
 
-// Difference is arm b minus arm a, with Welch intervals; Significant says
-// the interval excludes zero.
+// Difference is arm b minus arm a, with Welch's t intervals; Significant
+// says the interval excludes zero (never with fewer than two calls an arm).
 type Difference struct {
 	CostUSD            Estimate `json:"cost_usd"`
 	CostSignificant    bool     `json:"cost_significant"`
@@ -68,8 +71,9 @@ type Report struct {
 	Function string    `json:"function"`
 	Since    time.Time `json:"since"`
 	Until    time.Time `json:"until"`
-	// Records is how many records of the policy were read; Truncated says
-	// the window held more than the limit (the newest were read).
+	// Records is how many of the records read were the policy's calls;
+	// Truncated says the window held more records of the function than the
+	// limit (the newest were read).
 	Records   int   `json:"records"`
 	Truncated bool  `json:"truncated"`
 	Arms      []Arm `json:"arms"`
@@ -127,10 +131,12 @@ func (b *Builder) Add(r invocation.Record) {
 		return
 	}
 	b.report.Records++
-	a := b.arms[r.Decision.Arm]
+	// An arm whose strategy was changed mid-experiment is two arms.
+	key := r.Decision.Arm + "\x00" + r.Decision.Strategy
+	a := b.arms[key]
 	if a == nil {
 		a = &Arm{Arm: r.Decision.Arm, Strategy: r.Decision.Strategy, ByProvider: map[catalog.Provider]int{}}
-		b.arms[r.Decision.Arm] = a
+		b.arms[key] = a
 	}
 	a.Calls++
 	if r.ErrorOccurred {
@@ -184,21 +190,30 @@ func (b *Builder) Report() Report {
 		r.Arms = append(r.Arms, *a)
 	}
 	slices.SortFunc(r.Arms, func(x, y Arm) int {
-		if x.Arm < y.Arm {
-			return -1
-		}
-		if x.Arm > y.Arm {
-			return 1
-		}
-		return 0
+		return cmp.Or(cmp.Compare(x.Arm, y.Arm), cmp.Compare(x.Strategy, y.Strategy))
 	})
-	if a, bb := b.arms["a"], b.arms["b"]; a != nil && bb != nil {
+	if a, bb := b.only("a"), b.only("b"); a != nil && bb != nil {
 		d := &Difference{CostUSD: welch(a.costs, bb.costs), LatencyMs: welch(a.latency, bb.latency)}
 		d.CostSignificant = a.costs.n > 1 && bb.costs.n > 1 && (d.CostUSD.Low > 0 || d.CostUSD.High < 0)
 		d.LatencySignificant = a.latency.n > 1 && bb.latency.n > 1 && (d.LatencyMs.Low > 0 || d.LatencyMs.High < 0)
 		r.BMinusA = d
 	}
 	return r
+}
+
+// only is the arm named name when one strategy ran it in the window (nil
+// otherwise: there is no single pair to compare).
+func (b *Builder) only(name string) *Arm {
+	var found *Arm
+	for _, a := range b.arms {
+		if a.Arm == name {
+			if found != nil {
+				return nil
+			}
+			found = a
+		}
+	}
+	return found
 }
 
 // wilson is the Wilson score interval of k successes in n trials.
@@ -231,12 +246,20 @@ func quantile(xs []float64, q float64) Estimate {
 	return Estimate{Value: at(nq), Low: at(nq - h), High: at(nq + h + 1)}
 }
 
-// welch is the difference of means y − x with Welch's normal interval.
+// welch is the difference of means y − x with Welch's interval: Student's
+// t at the Welch–Satterthwaite degrees of freedom, so that small arms get
+// the wide intervals they deserve.
 func welch(x, y moments) Estimate {
 	if x.n == 0 || y.n == 0 {
 		return Estimate{}
 	}
 	d := y.mean - x.mean
-	h := Z * math.Sqrt(x.variance()/float64(x.n)+y.variance()/float64(y.n))
+	vx, vy := x.variance()/float64(x.n), y.variance()/float64(y.n)
+	se := math.Sqrt(vx + vy)
+	if se == 0 {
+		return Estimate{Value: d, Low: d, High: d}
+	}
+	df := (vx + vy) * (vx + vy) / (vx*vx/float64(max(x.n-1, 1)) + vy*vy/float64(max(y.n-1, 1)))
+	h := distuv.StudentsT{Mu: 0, Sigma: 1, Nu: df}.Quantile(0.975) * se
 	return Estimate{Value: d, Low: d - h, High: d + h}
 }

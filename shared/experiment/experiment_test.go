@@ -131,3 +131,25 @@ func TestEqualArmsAreNotSignificant(t *testing.T) {
 		t.Errorf("two arms from one distribution compare as %+v, want no significant difference", d)
 	}
 }
+
+func TestSmallArmsAndChangedStrategies(t *testing.T) {
+	// Two calls an arm: a normal interval would call 100 vs 110 ms
+	// significant; Student's t at about 2 degrees of freedom does not.
+	b := NewBuilder("ab", "sample", time.Unix(0, 0), time.Unix(1, 0))
+	for _, ms := range []float64{95, 105} {
+		b.Add(rec("ab", "a", "static", catalog.AWS, 1e-6, ms, false))
+		b.Add(rec("ab", "b", "cheapest", catalog.AWS, 1e-6, ms+10, false))
+	}
+	d := b.Report().BMinusA
+	if d == nil || d.LatencySignificant || d.LatencyMs.Value != 10 || d.LatencyMs.High-d.LatencyMs.Value < 20 {
+		t.Errorf("two calls an arm compare as %+v, want 10 ms with a wide interval, not significant", d)
+	}
+
+	// Arm b's strategy was changed mid-experiment: three arms, no single
+	// b to compare with a.
+	b.Add(rec("ab", "b", "fastest", catalog.GCP, 1e-6, 50, false))
+	r := b.Report()
+	if len(r.Arms) != 3 || r.Arms[1].Strategy != "cheapest" || r.Arms[2].Strategy != "fastest" || r.BMinusA != nil {
+		t.Errorf("after a strategy change: %d arms %+v, comparison %+v; want a, b/cheapest, b/fastest and none", len(r.Arms), r.Arms, r.BMinusA)
+	}
+}

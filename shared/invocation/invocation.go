@@ -142,6 +142,28 @@ type Attempt struct {
 	CostSource       string   `json:"cost_source,omitempty"`
 }
 
+// Error kinds the predictions read (the cloud adapters' names).
+const (
+	kindFunctionError = "function_error"
+	kindTooLarge      = "too_large"
+	kindCanceled      = "canceled"
+	kindNoInvoker     = "no_invoker"
+)
+
+// Sent reports whether the attempt reached a provider and took time: not
+// skipped for an open circuit, not without an invoker, not cut short by the
+// caller going away. Only sent attempts say something about a deployment.
+func (a Attempt) Sent() bool {
+	return a.Outcome != Skipped && a.ErrorKind != kindNoInvoker && a.ErrorKind != kindCanceled && a.DurationMs > 0
+}
+
+// Ran reports whether the function ran: it answered, or failed in its own
+// code, or answered too much. The other failures (unreachable, timeout,
+// throttled ...) are the platform's, and count against its reliability.
+func (a Attempt) Ran() bool {
+	return a.Outcome == OK || a.ErrorKind == kindFunctionError || a.ErrorKind == kindTooLarge
+}
+
 // Weekday returns t's day of week with Monday as 0.
 func Weekday(t time.Time) int { return (int(t.UTC().Weekday()) + 6) % 7 }
 

@@ -237,14 +237,13 @@ func (s *Service) observe(fn catalog.Function, order []catalog.Deployment, attem
 		return
 	}
 	for _, a := range attempts {
-		if a.Outcome == invocation.Skipped || a.ErrorKind == kindNoInvoker || a.ErrorKind == string(cloud.Canceled) {
+		if !a.Sent() {
 			continue
 		}
 		for _, d := range order {
 			if d.ID == a.DeploymentID {
 				s.opts.Estimator.Observe(fn.Name, d, estimate.Observation{
-					At: a.StartedAt, DurationMs: a.DurationMs, BilledDurationMs: a.BilledDurationMs,
-					Answered: a.Outcome == invocation.OK || a.ErrorKind == string(cloud.FunctionError) || a.ErrorKind == string(cloud.TooLarge),
+					At: a.StartedAt, DurationMs: a.DurationMs, BilledDurationMs: a.BilledDurationMs, Answered: a.Ran(),
 				})
 				break
 			}

@@ -373,8 +373,12 @@ func (p *Policy) validateStrategyFields(vs *fault.Violations) {
 				bad = true
 			}
 		}
-		if !bad && w.Latency+w.Cost+w.Reliability+w.Affinity == 0 {
+		switch sum := w.Latency + w.Cost + w.Reliability + w.Affinity; {
+		case bad:
+		case sum == 0:
 			vs.Add("weights", "at least one weight must be positive")
+		case !finite(sum):
+			vs.Add("weights", "their sum must be a finite number (the score divides by it)")
 		}
 	}
 	if e := p.Exploration; e != nil {

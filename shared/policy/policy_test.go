@@ -49,6 +49,9 @@ func TestValidate(t *testing.T) {
 		{"negative weights", with(base(Weighted), func(p *Policy) { p.Weights = &Weights{Latency: -1, Cost: 1, Affinity: -0.5} }),
 			[]string{"weights.latency", "weights.affinity"}},
 		{"all-zero weights", with(base(Weighted), func(p *Policy) { p.Weights = &Weights{} }), []string{"weights"}},
+		{"weights summing past the largest float", with(base(Weighted), func(p *Policy) {
+			p.Weights = &Weights{Latency: math.MaxFloat64, Cost: math.MaxFloat64}
+		}), []string{"weights"}},
 		{"weights without weighted", with(base(Cheapest), func(p *Policy) { p.Weights = ptr(DefaultWeights()) }), []string{"weights"}},
 
 		{"rules", with(base(Cheapest), func(p *Policy) {

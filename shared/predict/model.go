@@ -149,6 +149,18 @@ func (m *Model) Predict(f Features) Prediction {
 	}
 }
 
+// Typical returns the idle time and recent latency of the calls the model
+// was trained on (the geometric means that their encoded training means
+// stand for): what to assume of a deployment a caller has not seen lately,
+// rather than an unknown that the model may never have met in training.
+// Both are 0 for an untrained model.
+func (m *Model) Typical() (idleSeconds, recentLatencyMs float64) {
+	if m == nil || m.Samples == 0 {
+		return 0, 0
+	}
+	return math.Expm1(m.Baseline.Mean[FeatLogIdle]), math.Expm1(m.Baseline.Mean[FeatLogRecentLatency])
+}
+
 // Prior constants.
 const (
 	// PriorWarmColdRisk and PriorIdleColdRisk are the prior's cold-start

@@ -18,6 +18,7 @@ import (
 	"github.com/fiso-dev/fiso/shared/catalog"
 	"github.com/fiso-dev/fiso/shared/estimate"
 	"github.com/fiso-dev/fiso/shared/eventbus"
+	"github.com/fiso-dev/fiso/shared/fault"
 	"github.com/fiso-dev/fiso/shared/invocation"
 	"github.com/fiso-dev/fiso/shared/predict"
 )
@@ -94,7 +95,15 @@ type FunctionReport struct {
 	Error       string             `json:"error,omitempty"`
 }
 
-func (t *Trainer) defaults() {
+// withDefaults is a copy of t with the defaults filled, so that a Trainer
+// may run concurrently.
+func (t *Trainer) withDefaults() *Trainer {
+	c := *t
+	c.fill()
+	return &c
+}
+
+func (t *Trainer) fill() {
 	if t.Window <= 0 {
 		t.Window = DefaultWindow
 	}
@@ -116,7 +125,7 @@ func (t *Trainer) defaults() {
 // listed or no function could be trained; one function's failure is in its
 // report and the log.
 func (t *Trainer) Run(ctx context.Context) ([]FunctionReport, error) {
-	t.defaults()
+	t = t.withDefaults()
 	fns, err := t.Store.ListFunctions(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("retrain: list functions: %w", err)
@@ -140,7 +149,7 @@ func (t *Trainer) Run(ctx context.Context) ([]FunctionReport, error) {
 
 // Train trains the models of one function.
 func (t *Trainer) Train(ctx context.Context, f catalog.Function) (FunctionReport, error) {
-	t.defaults()
+	t = t.withDefaults()
 	rep := FunctionReport{Function: f.Name, Deployments: []DeploymentReport{}}
 	obs, n, truncated, err := t.read(ctx, f.Name)
 	rep.Records, rep.Truncated = n, truncated
@@ -153,17 +162,21 @@ func (t *Trainer) Train(ctx context.Context, f catalog.Function) (FunctionReport
 		return rep, fmt.Errorf("retrain %q: read champions: %w", f.Name, err)
 	}
 	var events []eventbus.Event
+	var errs []error
 	for _, d := range f.Deployments {
-		dr, evs := t.trainDeployment(ctx, f.Name, d.ID, samples[d.ID], champion(champions, d.ID))
+		dr, evs, err := t.trainDeployment(ctx, f.Name, d.ID, samples[d.ID], champion(champions, d.ID))
 		rep.Deployments = append(rep.Deployments, dr)
 		events = append(events, evs...)
+		if err != nil {
+			errs = append(errs, err)
+		}
 	}
 	if len(events) > 0 && t.Events != nil {
 		if err := t.Events.Publish(ctx, events...); err != nil {
 			t.Logger.ErrorContext(ctx, "publish training events", slog.String("function", f.Name), slog.Any("error", err))
 		}
 	}
-	return rep, nil
+	return rep, errors.Join(errs...)
 }
 
 func champion(ms []predict.Model, deployment string) *predict.Model {
@@ -175,25 +188,27 @@ func champion(ms []predict.Model, deployment string) *predict.Model {
 	return nil
 }
 
-func (t *Trainer) trainDeployment(ctx context.Context, function, deployment string, samples []predict.Sample, champ *predict.Model) (DeploymentReport, []eventbus.Event) {
+// trainDeployment challenges one deployment's champion. It fails only when
+// the store cannot take a promoted model (a lost race is an outcome).
+func (t *Trainer) trainDeployment(ctx context.Context, function, deployment string, samples []predict.Sample, champ *predict.Model) (DeploymentReport, []eventbus.Event, error) {
 	dr := DeploymentReport{Deployment: deployment, Samples: len(samples)}
 	if champ != nil {
 		dr.Version = champ.Version
 	}
 	if len(samples) == 0 {
 		dr.Outcome, dr.Reason = NoAttempts, "no answered call in the window"
-		return dr, nil
+		return dr, nil, nil
 	}
 	var events []eventbus.Event
 	out, err := predict.Challenge(champ, function, deployment, samples, t.Fit)
 	switch {
 	case errors.Is(err, predict.ErrTooFewSamples):
 		dr.Outcome, dr.Reason = TooFew, err.Error()
-		return dr, nil
+		return dr, nil, nil
 	case err != nil:
 		dr.Outcome, dr.Reason = FitFailed, err.Error()
 		t.Logger.ErrorContext(ctx, "fit model", slog.String("function", function), slog.String("deployment", deployment), slog.Any("error", err))
-		return dr, nil
+		return dr, nil, nil
 	}
 	cm, chm := out.ChallengerMetrics, out.ChampionMetrics
 	dr.ChallengerMetrics = &cm
@@ -210,24 +225,29 @@ func (t *Trainer) trainDeployment(ctx context.Context, function, deployment stri
 	}
 	if !out.Promoted {
 		dr.Outcome = Kept
-		return dr, events
+		return dr, events, nil
 	}
 	replaces := int64(0)
 	if champ != nil {
 		replaces = champ.Version
 	}
 	stored, err := t.Store.PutModel(ctx, out.Challenger, replaces)
-	if err != nil {
+	if errors.Is(err, fault.ErrConflict) {
+		// Another run promoted a model meanwhile; the next run challenges it.
 		dr.Outcome, dr.Reason = WriteLost, err.Error()
 		t.Logger.WarnContext(ctx, "store model", slog.String("function", function), slog.String("deployment", deployment), slog.Any("error", err))
-		return dr, events
+		return dr, events, nil
+	}
+	if err != nil {
+		dr.Outcome, dr.Reason = FitFailed, "the model could not be stored"
+		return dr, events, fmt.Errorf("retrain %s/%s: store the model: %w", function, deployment, err)
 	}
 	dr.Outcome, dr.Version = Promoted, stored.Version
 	events = append(events, eventbus.Event{DetailType: EventPromoted, Detail: promotedDetail{
 		Function: function, Deployment: deployment, Version: stored.Version, Replaces: replaces,
 		Samples: stored.Samples, Metrics: cm, ChampionMetrics: dr.ChampionMetrics, Reason: out.Reason,
 	}})
-	return dr, events
+	return dr, events, nil
 }
 
 // newest is the most recent share of time-ordered samples: the calls
@@ -276,14 +296,13 @@ type Observation struct {
 // Observations reduces a record to its sent attempts.
 func Observations(r invocation.Record, into []Observation) []Observation {
 	for _, a := range r.Attempts {
-		if a.Outcome == invocation.Skipped || a.ErrorKind == "no_invoker" || a.ErrorKind == "canceled" || a.DurationMs <= 0 {
+		if !a.Sent() {
 			continue
 		}
 		into = append(into, Observation{
 			Deployment: a.DeploymentID, Region: a.Region, UserRegion: r.UserRegion, At: a.StartedAt,
 			DurationMs: a.DurationMs, PayloadBytes: r.RequestSizeBytes, ColdStart: a.ColdStart,
-			OK:       a.Outcome == invocation.OK,
-			Answered: a.Outcome == invocation.OK || a.ErrorKind == "function_error" || a.ErrorKind == "too_large",
+			OK: a.Outcome == invocation.OK, Answered: a.Ran(),
 		})
 	}
 	return into
@@ -334,9 +353,9 @@ func Samples(obs []Observation) map[string][]predict.Sample {
 			states[o.Deployment] = st
 		}
 		if o.OK && !st.last.IsZero() {
-			q := estimate.Query{Now: o.At, UserRegion: o.UserRegion, PayloadBytes: o.PayloadBytes}
+			q := estimate.Query{Now: o.At, PayloadBytes: o.PayloadBytes}
 			s := predict.Sample{
-				Features:   estimate.Features(q, catalog.Deployment{Region: o.Region}, st.last, st.recent),
+				Features:   estimate.Features(q, st.last, st.recent, estimate.Distance(o.UserRegion, o.Region)),
 				At:         o.At,
 				DurationMs: o.DurationMs,
 			}

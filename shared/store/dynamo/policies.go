@@ -3,6 +3,9 @@ package dynamo
 import (
 	"context"
 	"fmt"
+	"reflect"
+	"slices"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
@@ -42,18 +45,11 @@ func (s *Store) PutPolicy(ctx context.Context, p policy.Policy, expect int64) (p
 	if err := store.CheckKeyPart("name", p.Name); err != nil {
 		return policy.Policy{}, false, fmt.Errorf("put policy: %w", err)
 	}
-	upd := definitionUpdate(p.UpdatedAt).
-		Set(attr("name"), value(p.Name)).
-		Set(attr("function"), value(p.Function)).
-		Set(attr("strategy"), value(p.Strategy)).
-		Set(attr("default_provider"), value(p.DefaultProvider)).
-		Set(attr("is_active"), expression.IfNotExists(attr("is_active"), value(false)))
-	upd = setOrRemove(upd, "default_target", p.DefaultTarget)
-	if len(p.Failover) == 0 {
-		upd = upd.Remove(attr("failover"))
-	} else {
-		upd = upd.Set(attr("failover"), value(p.Failover))
+	upd, err := setDefinition(definitionUpdate(p.UpdatedAt), p, "is_active", "version", "created_at", "updated_at")
+	if err != nil {
+		return policy.Policy{}, false, fmt.Errorf("put policy %q: %w", p.Name, err)
 	}
+	upd = upd.Set(attr("is_active"), expression.IfNotExists(attr("is_active"), value(false)))
 	cond := expression.Or(inactive(), attr("function").Equal(value(p.Function)))
 	if expect != store.AnyVersion {
 		cond = expression.And(attr("version").Equal(value(expect)), cond)
@@ -86,6 +82,30 @@ func (s *Store) PutPolicy(ctx context.Context, p policy.Policy, expect int64) (p
 		return policy.Policy{}, false, fmt.Errorf("put policy %q: decode result: %w", p.Name, err)
 	}
 	return got, got.Version == 1, nil
+}
+
+// setDefinition sets every attribute of v's encoding (a struct) and removes
+// the ones it leaves out (empty optional fields), so that the item looks as
+// the JSON would and a field added to the type is stored without a change
+// here. managed names the attributes the store writes itself.
+func setDefinition(upd expression.UpdateBuilder, v any, managed ...string) (expression.UpdateBuilder, error) {
+	item, err := marshalMap(v)
+	if err != nil {
+		return upd, fmt.Errorf("encode: %w", err)
+	}
+	t := reflect.TypeOf(v)
+	for i := range t.NumField() {
+		name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
+		if name == "" || name == "-" || slices.Contains(managed, name) {
+			continue
+		}
+		if av, ok := item[name]; ok {
+			upd = upd.Set(attr(name), expression.Value(av))
+		} else {
+			upd = upd.Remove(attr(name))
+		}
+	}
+	return upd, nil
 }
 
 // inactive holds for a policy that is not active (or not stored yet).

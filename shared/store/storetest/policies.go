@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fiso-dev/fiso/shared/catalog"
 	"github.com/fiso-dev/fiso/shared/fault"
 	"github.com/fiso-dev/fiso/shared/policy"
 	"github.com/fiso-dev/fiso/shared/store"
@@ -43,6 +44,36 @@ func testPolicies(t *testing.T, open opener) {
 		want.Version, want.CreatedAt = 2, created1
 		diff(t, "PutPolicy replace result", want, got)
 		diff(t, "GetPolicy after replace", want, getPolicy(t, s, "fast"))
+	})
+
+	t.Run("every field round-trips, and an emptied one is gone", func(t *testing.T) {
+		s := open(t)
+		share := 0.1
+		full := newPolicy("learn", "resize")
+		full.Strategy, full.DefaultTarget, full.Failover = policy.Split, "", nil
+		full.SLOP95Ms, full.CostCapUSD = 250, 0.000002
+		full.Weights = &policy.Weights{Latency: 0.5, Cost: 0.5, Reliability: 0.25, Affinity: 0}
+		full.Rules = []policy.Rule{{Window: "22:00-02:00", Days: []int{4, 5}, Prefer: catalog.GCP}}
+		full.AllowedProviders = []catalog.Provider{catalog.AWS, catalog.GCP}
+		full.AllowedRegions = []string{"us-east-1", "us-central1"}
+		full.Split = &policy.SplitConfig{Percent: 30, A: policy.Cheapest, B: policy.Weighted}
+		full.Exploration = &share
+		got, _, err := s.PutPolicy(t.Context(), full, store.AnyVersion)
+		checkErr(t, "PutPolicy", err, nil)
+		want := full
+		want.Version, want.CreatedAt = 1, full.UpdatedAt
+		diff(t, "PutPolicy result with every field", want, got)
+		diff(t, "GetPolicy with every field", want, getPolicy(t, s, "learn"))
+
+		bare := newPolicy("learn", "resize")
+		bare.DefaultTarget, bare.Failover = "", nil
+		bare.UpdatedAt = full.UpdatedAt.Add(time.Minute)
+		got, _, err = s.PutPolicy(t.Context(), bare, 1)
+		checkErr(t, "PutPolicy bare", err, nil)
+		want = bare
+		want.Version, want.CreatedAt = 2, full.UpdatedAt
+		diff(t, "PutPolicy result after emptying", want, got)
+		diff(t, "GetPolicy after emptying", want, getPolicy(t, s, "learn"))
 	})
 
 	t.Run("expected version", func(t *testing.T) {
