@@ -304,7 +304,6 @@ func build(skus []located, region, source string, fetchedAt time.Time) ([]pricin
 			Source:    source,
 			FetchedAt: fetchedAt.UTC(),
 		}
-		var grants []pricing.Grant
 		for _, m := range pricing.MetersOf(plan) {
 			k := meterKey{plan, m}
 			cand, err := choose(found[k], region)
@@ -318,19 +317,9 @@ func build(skus []located, region, source string, fetchedAt time.Time) ([]pricin
 			if err != nil {
 				return nil, err
 			}
-			c.Prices = append(c.Prices, price)
-			if grant > 0 {
-				grants = append(grants, pricing.Grant{Meter: m, Units: grant})
-			}
-			if eff.After(c.EffectiveDate) {
-				c.EffectiveDate = eff
-			}
+			pricelist.AddMeter(&c, price, grant, eff)
 		}
-		c.FreeGrants = grants
-		if len(grants) == 0 {
-			c.FreeGrants = pricing.FreeGrantsOf(plan)
-		}
-		if err := pricelist.Finish(&c); err != nil {
+		if err := pricelist.FinishWithGrants(&c); err != nil {
 			return nil, err
 		}
 		cards = append(cards, c)

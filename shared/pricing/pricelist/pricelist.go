@@ -97,6 +97,28 @@ func (e *StatusError) Error() string {
 	return msg
 }
 
+// AddMeter puts one meter's price on c with its monthly free grant (when
+// grantUnits > 0), and moves c's effective date to the latest of its
+// prices'.
+func AddMeter(c *pricing.Card, price pricing.Price, grantUnits float64, effective time.Time) {
+	c.Prices = append(c.Prices, price)
+	if grantUnits > 0 {
+		c.FreeGrants = append(c.FreeGrants, pricing.Grant{Meter: price.Meter, Units: grantUnits})
+	}
+	if effective.After(c.EffectiveDate) {
+		c.EffectiveDate = effective
+	}
+}
+
+// FinishWithGrants is Finish for a card whose list named no free grant:
+// it takes the plan's documented grants.
+func FinishWithGrants(c *pricing.Card) error {
+	if len(c.FreeGrants) == 0 {
+		c.FreeGrants = pricing.FreeGrantsOf(c.Plan)
+	}
+	return Finish(c)
+}
+
 // Finish versions a finished card and holds it to the model's rules, so that
 // no card a fetcher returns would be rejected downstream. Its error names
 // the card's key.
