@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/big"
 	"slices"
 	"strings"
 	"time"
@@ -82,9 +83,15 @@ func (r Ref) String() string { return string(r.Scope) + "/" + r.ID }
 // Ref returns b's name.
 func (b Budget) Ref() Ref { return Ref{Scope: b.Scope, ID: b.ID} }
 
-// MaxLimitUSD bounds a limit (a billion dollars: far above any real budget,
-// far below where pico-dollar counters could overflow).
-const MaxLimitUSD = 1e9
+// MaxLimitUSD bounds a limit: a million dollars a period, far above any
+// real budget of serverless calls, and far enough below where int64
+// pico-dollar counters overflow ($9.2 million) that spend past a limit
+// still fits.
+const MaxLimitUSD = 1e6
+
+// MaxPico is the most one amount (a reservation, a settled cost) may be:
+// MaxLimitUSD in pico-dollars.
+const MaxPico int64 = 1e18
 
 // Normalize lower-cases the scope and period, fills the default thresholds
 // and sorts them.
@@ -100,7 +107,7 @@ func (b *Budget) Normalize() {
 	if len(b.Thresholds) == 0 {
 		b.Thresholds = DefaultThresholds()
 	}
-	slices.Sort(b.Thresholds)
+	b.Thresholds = slices.Sorted(slices.Values(b.Thresholds)) // a copy: the caller's slice stays as it was
 }
 
 // Validate checks a normalized budget.
@@ -197,8 +204,18 @@ func Applicable(all []Budget, s Subject) []Budget {
 }
 
 // PicoUSD converts dollars to pico-dollars, the unit of every counter (they
-// add exactly), rounding up: a reservation never undercounts.
-func PicoUSD(usd float64) int64 { return int64(math.Ceil(usd * 1e12)) }
+// add exactly), rounding up: a reservation never undercounts. NaN and
+// amounts at or below zero are 0; amounts above MaxPico are MaxPico (a
+// conversion to int64 out of its range is undefined in Go).
+func PicoUSD(usd float64) int64 {
+	switch {
+	case !(usd > 0):
+		return 0
+	case usd >= USD(MaxPico):
+		return MaxPico
+	}
+	return int64(math.Ceil(usd * 1e12))
+}
 
 // USD converts pico-dollars to dollars.
 func USD(pico int64) float64 { return float64(pico) / 1e12 }
@@ -226,9 +243,11 @@ type Reservation struct {
 }
 
 // NewReservation charges amountUSD of a call at t to budgets, each in its
-// period containing t.
+// period containing t. It reserves at least one pico-dollar: a call
+// predicted to cost nothing (or that nothing could price) is still refused
+// by a budget whose limit is all committed.
 func NewReservation(id string, budgets []Budget, amountUSD float64, t time.Time, ttl time.Duration) Reservation {
-	r := Reservation{ID: id, AmountPico: PicoUSD(amountUSD), CreatedAt: t.UTC(), ExpiresAt: t.Add(ttl).UTC()}
+	r := Reservation{ID: id, AmountPico: max(PicoUSD(amountUSD), 1), CreatedAt: t.UTC(), ExpiresAt: t.Add(ttl).UTC()}
 	for _, b := range budgets {
 		key, _, end := Window(b.Period, t)
 		r.Charges = append(r.Charges, Charge{Budget: b.Ref(), Period: key, PeriodEnd: end, LimitPico: PicoUSD(b.LimitUSD), Thresholds: b.Thresholds})
@@ -283,11 +302,14 @@ type Crossing struct {
 
 // Crossed returns the thresholds of c that spend moving from before to
 // after (pico-dollars) crossed: t% is crossed when before < t% of the limit
-// <= after.
+// <= after, t% of the limit rounded up to a whole pico-dollar. Settlements
+// add to spend atomically, so the (before, after] of concurrent
+// settlements never overlap and each threshold is crossed by exactly one
+// of them.
 func (c Charge) Crossed(before, after int64) []Crossing {
 	var out []Crossing
 	for _, t := range c.Thresholds {
-		at := int64(math.Ceil(float64(c.LimitPico) * t / 100))
+		at := thresholdPico(c.LimitPico, t)
 		if before < at && at <= after {
 			out = append(out, Crossing{Budget: c.Budget, Period: c.Period, Threshold: t, SpentUSD: USD(after), LimitUSD: USD(c.LimitPico)})
 		}
@@ -315,4 +337,28 @@ func AlertOf(c Crossing, t time.Time) Alert {
 		ID:     fmt.Sprintf("%s/%s/%s/%g", c.Budget.Scope, c.Budget.ID, c.Period, c.Threshold),
 		Budget: c.Budget, Period: c.Period, Threshold: c.Threshold, SpentUSD: c.SpentUSD, LimitUSD: c.LimitUSD, At: t.UTC(),
 	}
+}
+
+// thresholdPico is t% of limit rounded up, computed exactly: a limit above
+// $9,007 is more pico-dollars than a float64 holds exactly, and the 100%
+// threshold must be the limit itself.
+func thresholdPico(limit int64, t float64) int64 {
+	if t >= 0 && t <= 100 && t == math.Trunc(t) { // the usual case, without allocating
+		n := int64(t)
+		return limit/100*n + (limit%100*n+99)/100
+	}
+	pct := new(big.Rat).SetFloat64(t) // thresholds are validated finite
+	if pct == nil {
+		return math.MaxInt64
+	}
+	x := pct.Mul(pct, new(big.Rat).SetInt64(limit))
+	x.Quo(x, big.NewRat(100, 1))
+	q, r := new(big.Int).QuoRem(x.Num(), x.Denom(), new(big.Int))
+	if r.Sign() > 0 {
+		q.Add(q, big.NewInt(1))
+	}
+	if !q.IsInt64() {
+		return math.MaxInt64
+	}
+	return q.Int64()
 }

@@ -16,6 +16,9 @@ var (
 	ErrConflict  = errors.New("conflict")
 	ErrInvalid   = errors.New("invalid input")
 	ErrForbidden = errors.New("forbidden")
+	// ErrUnavailable is a dependency FISO cannot do without for this
+	// request (the budget counters) not answering: try again later.
+	ErrUnavailable = errors.New("unavailable")
 )
 
 // Violation names one field that failed validation and why.
@@ -50,6 +53,11 @@ func Conflict(format string, args ...any) error {
 // Forbidden reports an authenticated caller acting beyond its role.
 func Forbidden(format string, args ...any) error {
 	return &Error{Kind: ErrForbidden, Detail: fmt.Sprintf(format, args...)}
+}
+
+// Unavailable reports a dependency that did not answer.
+func Unavailable(format string, args ...any) error {
+	return &Error{Kind: ErrUnavailable, Detail: fmt.Sprintf(format, args...)}
 }
 
 // Invalid reports a single invalid field.

@@ -209,7 +209,7 @@ func TestBadInputsAreClearProblems(t *testing.T) {
 		{"policy for missing function", request{method: "PUT", path: "/v1/policies/p", key: adminKey, body: `{"function":"ghost","default_provider":"aws"}`}, 400, "does not exist", "function"},
 		{"policy provider without deployment", request{method: "PUT", path: "/v1/policies/p", key: adminKey, body: `{"function":"sample","default_provider":"gcp","default_target":"https://elsewhere.example/"}`}, 400, "no gcp deployment", "default_target"},
 		{"unknown strategy", request{method: "PUT", path: "/v1/policies/p", key: adminKey, body: `{"function":"sample","default_provider":"aws","strategy":"cheapest-ever"}`}, 400, "not available", "strategy"},
-		{"costs: unknown dimension", request{method: "GET", path: "/v1/costs?group_by=region", key: adminKey}, 400, "provider, function, team, day", "group_by"},
+		{"costs: unknown dimension", request{method: "GET", path: "/v1/costs?group_by=country", key: adminKey}, 400, "provider, function, team, day, key, region, tag", "group_by"},
 		{"costs: bad day", request{method: "GET", path: "/v1/costs?from=yesterday", key: adminKey}, 400, "date", "from"},
 		{"costs: reversed range", request{method: "GET", path: "/v1/costs?from=2026-02-01&to=2026-01-01", key: adminKey}, 400, "before to", "from"},
 		{"costs: invoker key", request{method: "GET", path: "/v1/costs", key: invokerKey}, 403, "admin key", ""},

@@ -6,8 +6,10 @@ import (
 	"net/http"
 	"regexp"
 	"strconv"
+	"strings"
 
 	"github.com/fiso-dev/fiso/shared/fault"
+	"github.com/fiso-dev/fiso/shared/invocation"
 	"github.com/fiso-dev/fiso/shared/orchestrator"
 )
 
@@ -23,6 +25,9 @@ const (
 	// HeaderUserRegion is an optional request header naming the caller's
 	// region, recorded as user_region.
 	HeaderUserRegion = "X-Fiso-User-Region"
+	// HeaderTags is an optional request header of caller tags
+	// (env=prod,app=checkout; invocation.ParseTags), recorded as tags.
+	HeaderTags = "X-Fiso-Tags"
 )
 
 var userRegionRE = regexp.MustCompile(`^[a-z]{2,12}(-[a-z0-9]{1,16}){0,3}$`)
@@ -60,11 +65,16 @@ func (s *Server) invoke(w http.ResponseWriter, r *http.Request, name string) err
 	if region != "" && !userRegionRE.MatchString(region) {
 		return fault.Invalid(HeaderUserRegion, "must be a region name such as eu-west-1 or westeurope")
 	}
+	// Repeated header lines are one comma-separated list (RFC 9110 5.3).
+	tags, err := invocation.ParseTags(strings.Join(r.Header.Values(HeaderTags), ","))
+	if err != nil {
+		return fault.Invalid(HeaderTags, "%s", err.Error())
+	}
 	k := caller(r.Context())
 	ctx, cancel := context.WithTimeout(r.Context(), s.opts.RequestTimeout)
 	defer cancel()
 	res, err := s.orch.Invoke(ctx, orchestrator.Call{
-		Function: name, Payload: payload, KeyID: k.ID, Team: k.Team, UserRegion: region,
+		Function: name, Payload: payload, KeyID: k.ID, Team: k.Team, UserRegion: region, Tags: tags,
 	})
 	if err != nil {
 		return err

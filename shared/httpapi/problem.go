@@ -6,8 +6,10 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/fiso-dev/fiso/shared/apikey"
+	"github.com/fiso-dev/fiso/shared/budget"
 	"github.com/fiso-dev/fiso/shared/fault"
 	"github.com/fiso-dev/fiso/shared/invocation"
 	"github.com/fiso-dev/fiso/shared/orchestrator"
@@ -25,6 +27,20 @@ type Problem struct {
 	Errors       []fault.Violation    `json:"errors,omitempty"`
 	InvocationID string               `json:"invocation_id,omitempty"`
 	Attempts     []invocation.Attempt `json:"attempts,omitempty"`
+	// Budget is the budget that refused a call (402).
+	Budget *budgetProblem `json:"budget,omitempty"`
+}
+
+// budgetProblem names the exhausted budget and its figures.
+type budgetProblem struct {
+	Scope       budget.Scope `json:"scope"`
+	ID          string       `json:"id"`
+	Period      string       `json:"period"`
+	PeriodEnd   time.Time    `json:"period_end"`
+	LimitUSD    float64      `json:"limit_usd"`
+	SpentUSD    float64      `json:"spent_usd"`
+	ReservedUSD float64      `json:"reserved_usd"`
+	AmountUSD   float64      `json:"amount_usd"`
 }
 
 // ProblemTypePrefix starts every problem type URI; the README lists them.
@@ -37,12 +53,14 @@ var problemKinds = map[int][2]string{
 	http.StatusForbidden:             {"forbidden", "Not allowed for this API key"},
 	http.StatusNotFound:              {"not-found", "Not found"},
 	http.StatusMethodNotAllowed:      {"method-not-allowed", "Method not allowed"},
+	http.StatusPaymentRequired:       {"budget-exceeded", "A budget is exhausted"},
 	http.StatusConflict:              {"conflict", "Conflict with the current state"},
 	http.StatusRequestEntityTooLarge: {"payload-too-large", "Request body too large"},
 	http.StatusUnsupportedMediaType:  {"unsupported-media-type", "Unsupported media type"},
 	http.StatusInternalServerError:   {"internal", "Internal error"},
 	http.StatusBadGateway:            {"all-providers-failed", "Every deployment failed"},
 	http.StatusGatewayTimeout:        {"upstream-timeout", "Every deployment timed out"},
+	http.StatusServiceUnavailable:    {"unavailable", "Temporarily unavailable"},
 }
 
 func newProblem(r *http.Request, status int, detail string) *Problem {
@@ -81,7 +99,15 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		mbe *http.MaxBytesError
 		p   *Problem
 	)
+	var ee *budget.ExceededError
 	switch {
+	case errors.As(err, &ee):
+		p = newProblem(r, http.StatusPaymentRequired, ee.Error())
+		p.Budget = &budgetProblem{Scope: ee.Budget.Scope, ID: ee.Budget.ID, Period: ee.Period, PeriodEnd: ee.PeriodEnd,
+			LimitUSD: ee.LimitUSD, SpentUSD: ee.SpentUSD, ReservedUSD: ee.ReservedUSD, AmountUSD: ee.AmountUSD}
+		if wait := ee.PeriodEnd.Sub(s.opts.Now()); wait > 0 {
+			w.Header().Set("Retry-After", strconv.FormatInt(int64(wait.Seconds())+1, 10))
+		}
 	case errors.As(err, &afe):
 		status := http.StatusBadGateway
 		detail := "every deployment of function " + strconv.Quote(afe.Record.FunctionName) + " failed; see attempts"
@@ -122,6 +148,8 @@ func faultStatus(kind error) int {
 		return http.StatusForbidden
 	case fault.ErrInvalid:
 		return http.StatusBadRequest
+	case fault.ErrUnavailable:
+		return http.StatusServiceUnavailable
 	}
 	return http.StatusInternalServerError
 }

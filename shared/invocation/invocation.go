@@ -46,6 +46,9 @@ type Record struct {
 	Team     string    `json:"team,omitempty"`
 	Decision Decision  `json:"decision"`
 	Attempts []Attempt `json:"attempts"`
+	// Tags are the caller's labels (ParseTags, from X-Fiso-Tags); the
+	// call's cost counts under each of them.
+	Tags map[string]string `json:"tags,omitempty"`
 	// CostUSD is the list-price cost of every attempt the platforms billed
 	// (0 when none reached a function; nil when FISO prices nothing); the
 	// billing fields describe the last billed attempt.
@@ -63,6 +66,10 @@ type Record struct {
 	// billed: one that timed out) has no cost; cost_usd is then a lower
 	// bound. A call that reached no function costs 0 and is priced.
 	Unpriced bool `json:"unpriced,omitempty"`
+	// BaselineCostUSD is what the call would have cost on the policy's
+	// static default deployment (the actual cost when it ran there), for
+	// the savings report; nil when it cannot be told.
+	BaselineCostUSD *float64 `json:"baseline_cost_usd,omitempty"`
 	// ExpiresAt is when the record may be deleted (DynamoDB TTL).
 	ExpiresAt time.Time `json:"expires_at"`
 }

@@ -83,6 +83,12 @@ type Options struct {
 	// Rand draws in [0, 1) for A/B splits and exploration (default
 	// math/rand/v2's Float64).
 	Rand func() float64
+	// Budgets holds calls to the budgets that apply to them; without it no
+	// budget is enforced.
+	Budgets Budgets
+	// UnknownDurationMs is the duration a call is reserved at when nothing
+	// predicts it (default 1s).
+	UnknownDurationMs float64
 }
 
 // Service orchestrates invocations.
@@ -122,6 +128,9 @@ func New(config Config, recorder Recorder, planner Planner, invokers map[catalog
 	if opts.Rand == nil {
 		opts.Rand = rand.Float64
 	}
+	if opts.UnknownDurationMs <= 0 {
+		opts.UnknownDurationMs = 1000
+	}
 	return &Service{config: config, recorder: recorder, planner: planner, invokers: invokers, opts: opts}
 }
 
@@ -134,6 +143,7 @@ type Call struct {
 	KeyID      string
 	Team       string
 	UserRegion string
+	Tags       map[string]string
 }
 
 // Result is a successful invocation: the function's response and the record
@@ -173,7 +183,11 @@ func (s *Service) Invoke(ctx context.Context, call Call) (Result, error) {
 		Function: fn, Policy: pol, Now: start, UserRegion: call.UserRegion, PayloadBytes: len(call.Payload),
 		Rand: s.opts.Rand,
 	}
-	if pol != nil && pol.NeedsEstimates() && s.opts.Estimator != nil {
+	budgets, err := s.applicableBudgets(ctx, fn, call)
+	if err != nil {
+		return Result{}, err
+	}
+	if (len(budgets) > 0 || pol != nil && pol.NeedsEstimates()) && s.opts.Estimator != nil {
 		req.Estimates = s.opts.Estimator.Estimate(ctx, fn, estimate.Query{Now: start, UserRegion: call.UserRegion, PayloadBytes: len(call.Payload)})
 	}
 	plan, err := s.planner.Plan(req)
@@ -187,8 +201,13 @@ func (s *Service) Invoke(ctx context.Context, call Call) (Result, error) {
 		return Result{}, fault.Conflict("policy %q leaves no deployment of function %q to try; check its default_provider and failover list", plan.Decision.Policy, fn.Name)
 	}
 
+	id := s.opts.NewID()
+	hold, err := s.reserve(ctx, id, budgets, plan.Order[0], req.Estimates)
+	if err != nil {
+		return Result{}, err
+	}
 	rec := invocation.Record{
-		ID:               s.opts.NewID(),
+		ID:               id,
 		Timestamp:        start.UTC(),
 		FunctionName:     fn.Name,
 		RequestSizeBytes: len(call.Payload),
@@ -197,6 +216,7 @@ func (s *Service) Invoke(ctx context.Context, call Call) (Result, error) {
 		UserRegion:       call.UserRegion,
 		KeyID:            call.KeyID,
 		Team:             call.Team,
+		Tags:             call.Tags,
 		Decision:         plan.Decision,
 		ExpiresAt:        start.Add(s.opts.Retention).UTC(),
 		Attempts:         make([]invocation.Attempt, 0, len(plan.Order)),
@@ -224,6 +244,8 @@ func (s *Service) Invoke(ctx context.Context, call Call) (Result, error) {
 		rec.ErrorOccurred = true
 	}
 	rec.CostUSD = s.totalCost(rec.Attempts)
+	rec.BaselineCostUSD = s.baseline(fn, pol, req.Estimates, rec)
+	s.settle(ctx, hold, rec)
 	s.record(ctx, rec)
 	if !answered {
 		return Result{Record: rec}, &AllFailedError{Record: rec, TimedOut: timedOut}

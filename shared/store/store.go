@@ -30,6 +30,8 @@ type Store interface {
 	RateCards
 	Costs
 	Models
+	Budgets
+	Alerts
 	Close() error
 }
 
@@ -126,6 +128,13 @@ type Costs interface {
 	// CostTotals returns one row per group with anything counted in the
 	// days of q, ordered by group; fault.ErrInvalid for a bad query.
 	CostTotals(ctx context.Context, q CostQuery) ([]CostRow, error)
+	// HourlyCosts returns the spend of one value of an hourly dimension
+	// (HourlyDimensions: function, team, day with value AllCalls) in each
+	// UTC hour of [from, to), both truncated to hours: only hours with
+	// something counted, oldest first. fault.ErrInvalid for another
+	// dimension, an empty value or a range that is empty or longer than
+	// MaxHourlyDays.
+	HourlyCosts(ctx context.Context, dim Dimension, value string, from, to time.Time) ([]HourlyCost, error)
 }
 
 // Models keeps the predictive models: the champion of each deployment of a

@@ -59,6 +59,15 @@ const (
 	// pk MODELV#<function>#<deployment>, sk the version zero-padded.
 	kindModel        = "MODEL#"
 	kindModelHistory = "MODELV#"
+	// Budgets: definitions in the config table (pk BUDGET, sk scope#id);
+	// counters, reservations and alerts in the aggregates table (see
+	// budgets.go).
+	kindBudget        = "BUDGET"
+	kindBudgetCounter = "BUDGET#"
+	kindReservation   = "RESV#"
+	kindAlert         = "ALERT"
+	kindAlertID       = "ALERTID"
+	reservationShards = 8
 
 	// aggregateShards is how many items one dimension value's counters
 	// spread over in a month.

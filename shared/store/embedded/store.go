@@ -13,6 +13,8 @@
 //	invocations_by_key     keyID \x00 SortKey \x00 function -> empty
 //	invocations_by_id      id -> primary key in invocations (raw)
 //	invocations_by_expiry  SortKeyTime(ExpiresAt) \x00 primary key -> empty
+//	budgets, budget_counters, budget_reservations, alerts, alerts_by_time:
+//	                       see budgets.go
 //
 // SortKey is invocation.Position.SortKey(): time first, so walking any of the
 // invocation buckets backwards lists newest first, and a listing reads only
@@ -106,6 +108,7 @@ func Open(dir string, opts ...Option) (*Store, error) {
 			bucketInvocationsByID, bucketInvocationsExpires,
 			bucketCosts, bucketRateCards, bucketRateCardHistory,
 			bucketModels, bucketModelHistory,
+			bucketBudgets, bucketBudgetCounters, bucketReservations, bucketAlerts, bucketAlertsByTime,
 		} {
 			if _, err := tx.CreateBucketIfNotExists([]byte(name)); err != nil {
 				return fmt.Errorf("create bucket %s: %w", name, err)

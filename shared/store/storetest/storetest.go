@@ -33,4 +33,5 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	t.Run("costs", func(t *testing.T) { testCosts(t, open) })
 	t.Run("rate cards", func(t *testing.T) { testRateCards(t, open) })
 	t.Run("models", func(t *testing.T) { testModels(t, open) })
+	t.Run("budgets", func(t *testing.T) { testBudgets(t, open) })
 }
