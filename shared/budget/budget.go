@@ -217,6 +217,19 @@ func PicoUSD(usd float64) int64 {
 	return int64(math.Ceil(usd * 1e12))
 }
 
+// LimitPico converts a limit in dollars to pico-dollars, to the nearest:
+// a limit is a decimal someone typed (1e-9 * 1e12 is 1000.0000000000001 in
+// floating point, which PicoUSD would take up to 1001).
+func LimitPico(usd float64) int64 {
+	switch {
+	case !(usd > 0):
+		return 0
+	case usd >= USD(MaxPico):
+		return MaxPico
+	}
+	return int64(math.Round(usd * 1e12))
+}
+
 // USD converts pico-dollars to dollars.
 func USD(pico int64) float64 { return float64(pico) / 1e12 }
 
@@ -250,7 +263,7 @@ func NewReservation(id string, budgets []Budget, amountUSD float64, t time.Time,
 	r := Reservation{ID: id, AmountPico: max(PicoUSD(amountUSD), 1), CreatedAt: t.UTC(), ExpiresAt: t.Add(ttl).UTC()}
 	for _, b := range budgets {
 		key, _, end := Window(b.Period, t)
-		r.Charges = append(r.Charges, Charge{Budget: b.Ref(), Period: key, PeriodEnd: end, LimitPico: PicoUSD(b.LimitUSD), Thresholds: b.Thresholds})
+		r.Charges = append(r.Charges, Charge{Budget: b.Ref(), Period: key, PeriodEnd: end, LimitPico: LimitPico(b.LimitUSD), Thresholds: b.Thresholds})
 	}
 	return r
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/fiso-dev/fiso/shared/catalog"
 	"github.com/fiso-dev/fiso/shared/fault"
+	"github.com/fiso-dev/fiso/shared/secret"
 )
 
 // Store kinds.
@@ -70,6 +71,13 @@ type Config struct {
 	RetrainInterval   time.Duration
 	RetrainMaxRecords int
 	RetrainMinSamples int
+
+	// FinOps: how long a budget reservation outlives its call before the
+	// hourly sweep may release it, and the credential reference (env: or
+	// secretsmanager:) of a webhook URL that receives every alert (empty:
+	// alerts go to the log and the event bus only).
+	BudgetHold      time.Duration
+	AlertWebhookRef string
 }
 
 // Defaults returns the configuration FromEnv starts from.
@@ -91,6 +99,8 @@ func Defaults() Config {
 		RetrainInterval:   time.Hour,
 		RetrainMaxRecords: 1_000_000,
 		RetrainMinSamples: 50,
+
+		BudgetHold: 2 * time.Minute,
 	}
 }
 
@@ -130,6 +140,8 @@ func FromEnv(getenv func(string) string, base Config) (Config, error) {
 	str("FISO_PRICING_GCP_KEY_REF", &c.PricingGCPKeyRef)
 	str("FISO_EVENT_BUS", &c.EventBus)
 	str("FISO_EVENTBRIDGE_ENDPOINT", &c.EventsEndpoint)
+	str("FISO_ALERT_WEBHOOK_REF", &c.AlertWebhookRef)
+	dur("FISO_BUDGET_HOLD", &c.BudgetHold)
 	if v := getenv("FISO_PRICING_REGIONS"); v != "" {
 		regions, err := parseRegions(v)
 		if err != nil {
@@ -184,6 +196,14 @@ func FromEnv(getenv func(string) string, base Config) (Config, error) {
 	}
 	if c.RetrainWindow < time.Hour {
 		vs.Add("FISO_RETRAIN_WINDOW", "must be at least 1h")
+	}
+	if c.BudgetHold <= c.RequestTimeout {
+		vs.Add("FISO_BUDGET_HOLD", "must be longer than a request (FISO_REQUEST_TIMEOUT, %s): a reservation must outlive its call", c.RequestTimeout)
+	}
+	if c.AlertWebhookRef != "" {
+		if _, _, err := secret.ParseRef(c.AlertWebhookRef); err != nil {
+			vs.Add("FISO_ALERT_WEBHOOK_REF", "%s", err.Error())
+		}
 	}
 	if err := vs.Err(); err != nil {
 		return Config{}, fmt.Errorf("read configuration: %w", err)

@@ -14,6 +14,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
+	"github.com/fiso-dev/fiso/shared/alert"
+	"github.com/fiso-dev/fiso/shared/budget"
 	"github.com/fiso-dev/fiso/shared/catalog"
 	"github.com/fiso-dev/fiso/shared/cloud/awslambda"
 	"github.com/fiso-dev/fiso/shared/cloud/azurefunc"
@@ -83,14 +85,14 @@ func New(ctx context.Context, cfg Config, opts Options) (*ControlPlane, error) {
 	}
 	st := cached.New(raw, cfg.CacheTTL, opts.Now)
 
+	sm := secretsmanager.NewFromConfig(awsCfg, func(o *secretsmanager.Options) {
+		if cfg.SecretsManagerEndpoint != "" {
+			o.BaseEndpoint = aws.String(cfg.SecretsManagerEndpoint)
+		}
+	})
+	secrets := secret.NewResolver(sm, secret.WithTTL(cfg.SecretTTL), secret.WithClock(opts.Now))
 	invokers := opts.Invokers
 	if invokers == nil {
-		sm := secretsmanager.NewFromConfig(awsCfg, func(o *secretsmanager.Options) {
-			if cfg.SecretsManagerEndpoint != "" {
-				o.BaseEndpoint = aws.String(cfg.SecretsManagerEndpoint)
-			}
-		})
-		secrets := secret.NewResolver(sm, secret.WithTTL(cfg.SecretTTL), secret.WithClock(opts.Now))
 		var lambdaOpts []awslambda.Option
 		if cfg.LambdaEndpoint != "" {
 			lambdaOpts = append(lambdaOpts, awslambda.WithBaseEndpoint(cfg.LambdaEndpoint))
@@ -101,6 +103,9 @@ func New(ctx context.Context, cfg Config, opts Options) (*ControlPlane, error) {
 			catalog.GCP:   gcpfunc.New(opts.HTTPClient, secrets),
 		}
 	}
+	guard := budget.NewGuard(raw, alerts(cfg, awsCfg, raw, secrets, opts), budget.GuardOptions{
+		CacheTTL: cfg.CacheTTL, HoldFor: cfg.BudgetHold, Now: opts.Now, Logger: opts.Logger,
+	})
 	book := pricebook.New(raw, pricebook.DefaultTTL, opts.Now).WithLogger(opts.Logger)
 	est := estimate.New(raw, book, estimate.Options{ModelTTL: cfg.ModelTTL, Now: opts.Now, Logger: opts.Logger})
 	orch := orchestrator.New(st, raw, route.NewRouter(nil), invokers, orchestrator.Options{
@@ -110,6 +115,7 @@ func New(ctx context.Context, cfg Config, opts Options) (*ControlPlane, error) {
 		Logger:         opts.Logger,
 		Pricer:         book,
 		Estimator:      est,
+		Budgets:        guard,
 	})
 	api := httpapi.New(st, orch, httpapi.Options{
 		RequestTimeout: cfg.RequestTimeout,
@@ -117,8 +123,23 @@ func New(ctx context.Context, cfg Config, opts Options) (*ControlPlane, error) {
 		Logger:         opts.Logger,
 		Version:        opts.Version,
 		Prices:         book,
+		Budgets:        guard,
 	})
 	return &ControlPlane{Handler: api, Store: st, Raw: raw, Orchestrator: orch, Prices: book, Estimator: est, Routes: api.Routes()}, nil
+}
+
+// alerts is the budget and anomaly alerts' dispatcher: recorded in st,
+// published on the event bus (logged without one) and posted to the
+// configured webhook.
+func alerts(cfg Config, awsCfg aws.Config, st alert.Store, secrets *secret.Resolver, opts Options) *alert.Dispatcher {
+	d := &alert.Dispatcher{Store: st, Events: publisher(cfg, awsCfg, opts.Logger), Now: opts.Now, Logger: opts.Logger}
+	if ref := cfg.AlertWebhookRef; ref != "" {
+		d.Webhook = &alert.Webhook{
+			URL:    func(ctx context.Context) (secret.Value, error) { return secrets.Resolve(ctx, ref) },
+			Client: opts.HTTPClient,
+		}
+	}
+	return d
 }
 
 // Close releases the store.

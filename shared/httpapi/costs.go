@@ -82,7 +82,9 @@ func parseDay(v string) (time.Time, bool) {
 	return time.Time{}, false
 }
 
-func (s *Server) getCosts(w http.ResponseWriter, r *http.Request) error {
+// parseCostQuery reads from, to (dates; default: this month so far) and
+// group_by (default def), rejecting any other parameter.
+func (s *Server) parseCostQuery(r *http.Request, def store.Dimension) (store.CostQuery, error) {
 	q := r.URL.Query()
 	now := store.Day(s.opts.Now())
 	cq := store.CostQuery{
@@ -91,7 +93,7 @@ func (s *Server) getCosts(w http.ResponseWriter, r *http.Request) error {
 		GroupBy: store.Dimension(q.Get("group_by")),
 	}
 	if cq.GroupBy == "" {
-		cq.GroupBy = store.ByProvider
+		cq.GroupBy = def
 	}
 	var vs fault.Violations
 	for name := range q {
@@ -114,7 +116,12 @@ func (s *Server) getCosts(w http.ResponseWriter, r *http.Request) error {
 			*p.dst = d
 		}
 	}
-	if err := vs.Err(); err != nil {
+	return cq, vs.Err()
+}
+
+func (s *Server) getCosts(w http.ResponseWriter, r *http.Request) error {
+	cq, err := s.parseCostQuery(r, store.ByProvider)
+	if err != nil {
 		return err
 	}
 	rows, err := s.store.CostTotals(r.Context(), cq)

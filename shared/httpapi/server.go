@@ -31,6 +31,8 @@ type Store interface {
 	store.Invocations
 	store.Costs
 	store.Models
+	store.Budgets
+	store.Alerts
 }
 
 // Orchestrator runs invocations.
@@ -55,6 +57,8 @@ type Options struct {
 	Version string
 	// Prices lists the rate cards in force for GET /v1/prices.
 	Prices PriceBook
+	// Budgets, when set, is told of budget changes made through the API.
+	Budgets BudgetCache
 }
 
 // Server is the API.
@@ -117,6 +121,14 @@ func New(st Store, orch Orchestrator, opts Options) *Server {
 
 		{"GET /v1/prices", apikey.Invoker, s.listPrices},
 		{"GET /v1/costs", apikey.Admin, s.getCosts},
+		{"GET /v1/savings", apikey.Admin, s.getSavings},
+		{"GET /v1/recommendations", apikey.Admin, s.getRecommendations},
+
+		{"GET /v1/budgets", apikey.Admin, s.listBudgets},
+		{"GET /v1/budgets/{scope}/{id}", apikey.Admin, s.getBudget},
+		{"PUT /v1/budgets/{scope}/{id}", apikey.Admin, s.putBudget},
+		{"DELETE /v1/budgets/{scope}/{id}", apikey.Admin, s.deleteBudget},
+		{"GET /v1/alerts", apikey.Admin, s.listAlerts},
 
 		{"GET /v1/keys", apikey.Admin, s.listKeys},
 		{"POST /v1/keys", apikey.Admin, s.createKey},

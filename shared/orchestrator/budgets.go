@@ -89,13 +89,16 @@ func (s *Service) settle(ctx context.Context, h budget.Hold, rec invocation.Reco
 // the policy names no default provider), for the savings report: the actual
 // cost when the call was served there, else that deployment's predicted
 // cost for this call; the actual cost when nothing predicts it (the call
-// counts as saving nothing). Nil for calls FISO could not price and calls
-// without a policy.
+// counts as saving nothing), as for calls without a policy, which go where
+// the seed design sent them. Nil for calls FISO could not price.
 func (s *Service) baseline(fn catalog.Function, pol *policy.Policy, ests map[string]route.Estimate, rec invocation.Record) *float64 {
-	if pol == nil || rec.CostUSD == nil || rec.Unpriced {
+	if rec.CostUSD == nil || rec.Unpriced {
 		return nil
 	}
 	actual := *rec.CostUSD
+	if pol == nil {
+		return &actual
+	}
 	var def catalog.Deployment
 	if pol.Strategy == policy.Static || pol.DefaultProvider != "" {
 		p, err := route.Static{}.Plan(route.Request{Function: fn, Policy: &policy.Policy{Name: pol.Name, DefaultProvider: pol.DefaultProvider, DefaultTarget: pol.DefaultTarget}})

@@ -89,7 +89,7 @@ func UsageOf(b budget.Budget, at time.Time, spent, committed int64) budget.Usage
 		Budget: b, Period: key, PeriodStart: start, PeriodEnd: end,
 		SpentUSD:     budget.USD(spent),
 		ReservedUSD:  budget.USD(committed - spent),
-		RemainingUSD: budget.USD(max(budget.PicoUSD(b.LimitUSD)-committed, 0)),
+		RemainingUSD: budget.USD(max(budget.LimitPico(b.LimitUSD)-committed, 0)),
 	}
 }
 

@@ -75,6 +75,9 @@ type CostRow struct {
 	// and ByRegion count it under the answering provider and region only.
 	BaselineUSD   float64 `json:"baseline_usd"`
 	BaselineCalls int64   `json:"baseline_calls"`
+	// SavedUSD is BaselineUSD minus what those same calls cost: what routing
+	// saved on them (negative when it cost more).
+	SavedUSD float64 `json:"saved_usd"`
 }
 
 // CostDelta is what one invocation adds to one aggregate.
@@ -90,6 +93,9 @@ type CostDelta struct {
 	// BaselineCalls (0 or 1 per record) that had one.
 	BaselinePicoUSD int64
 	BaselineCalls   int64
+	// SavedPicoUSD is the baseline minus the record's cost, for records
+	// with a baseline.
+	SavedPicoUSD int64
 }
 
 // PicoUSD converts dollars to whole pico-dollars, rounding half away from zero.
@@ -119,6 +125,7 @@ func CostDeltas(r invocation.Record) []CostDelta {
 	}
 	if r.BaselineCostUSD != nil {
 		base.BaselinePicoUSD, base.BaselineCalls = PicoUSD(*r.BaselineCostUSD), 1
+		base.SavedPicoUSD = base.BaselinePicoUSD - base.PicoUSD
 	}
 	tags := countedTags(r.Tags)
 	out := make([]CostDelta, 0, 6+len(tags))
@@ -238,6 +245,7 @@ func (t *Totals) Add(group string, d CostDelta) {
 	g.Unpriced += d.Unpriced
 	g.BaselineUSD += USD(d.BaselinePicoUSD)
 	g.BaselineCalls += d.BaselineCalls
+	g.SavedUSD += USD(d.SavedPicoUSD)
 }
 
 // Rows returns the totals ordered by group.
@@ -260,6 +268,7 @@ func Sum(group string, rows []CostRow) CostRow {
 		total.Unpriced += r.Unpriced
 		total.BaselineUSD += r.BaselineUSD
 		total.BaselineCalls += r.BaselineCalls
+		total.SavedUSD += r.SavedUSD
 	}
 	return total
 }

@@ -28,7 +28,7 @@ func TestCostDeltas(t *testing.T) {
 			{Provider: catalog.GCP, Region: "europe-west1", Outcome: invocation.OK, CostUSD: ptr(0.000002)},
 		},
 	}
-	whole := CostDelta{PicoUSD: 3_000_000, Invocations: 1, Errors: 1, BaselinePicoUSD: 4_000_000, BaselineCalls: 1}
+	whole := CostDelta{PicoUSD: 3_000_000, Invocations: 1, Errors: 1, BaselinePicoUSD: 4_000_000, BaselineCalls: 1, SavedPicoUSD: 1_000_000}
 	with := func(dim Dimension, value string, d CostDelta) CostDelta {
 		d.Dimension, d.Value = dim, value
 		return d
@@ -43,9 +43,9 @@ func TestCostDeltas(t *testing.T) {
 			with(ByTag, "app=checkout", whole), with(ByTag, "env=prod", whole),
 			// The answering provider first, with the invocation and the
 			// baseline; then the others that billed.
-			{Dimension: ByProvider, Value: "gcp", PicoUSD: 2_000_000, Invocations: 1, Errors: 1, BaselinePicoUSD: 4_000_000, BaselineCalls: 1},
+			{Dimension: ByProvider, Value: "gcp", PicoUSD: 2_000_000, Invocations: 1, Errors: 1, BaselinePicoUSD: 4_000_000, BaselineCalls: 1, SavedPicoUSD: 1_000_000},
 			{Dimension: ByProvider, Value: "aws", PicoUSD: 1_000_000},
-			{Dimension: ByRegion, Value: "europe-west1", PicoUSD: 2_000_000, Invocations: 1, Errors: 1, BaselinePicoUSD: 4_000_000, BaselineCalls: 1},
+			{Dimension: ByRegion, Value: "europe-west1", PicoUSD: 2_000_000, Invocations: 1, Errors: 1, BaselinePicoUSD: 4_000_000, BaselineCalls: 1, SavedPicoUSD: 1_000_000},
 			{Dimension: ByRegion, Value: "us-east-1", PicoUSD: 1_000_000},
 		}},
 		{"nothing tried, no key, no team, unpriced", invocation.Record{ID: "r2", FunctionName: "f"}, []CostDelta{

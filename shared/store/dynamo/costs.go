@@ -24,8 +24,8 @@ import (
 //	daily   pk "<dim>#<YYYY-MM>#<shard>"   sk value         c<DD> n<DD> e<DD> u<DD> b<DD> bn<DD>
 //	hourly  pk "<dim>#H#<value>#<shard>"   sk "YYYY-MM-DD"  c<HH> n<HH>
 //
-// Daily items hold every dimension (store.Dimensions); b and bn (baseline
-// pico-dollars and calls) appear only on days with a baseline. A month's
+// Daily items hold every dimension (store.Dimensions); b, bn and bs (baseline
+// pico-dollars, calls and pico-dollars saved) appear only on days with a baseline. A month's
 // item holds at most 31*6 numbers of at most 10 bytes each under 3- and
 // 4-byte names: under 2 KB, so an ADD costs at most 2 write units. Hourly
 // items hold store.HourlyDimensions only (function, team and the all-calls
@@ -103,7 +103,8 @@ func (s *Store) addCosts(ctx context.Context, r invocation.Record) error {
 			Add(attr(counter("u", day.Day())), value(d.Unpriced))
 		if d.BaselineCalls != 0 || d.BaselinePicoUSD != 0 {
 			upd = upd.Add(attr(counter("b", day.Day())), value(d.BaselinePicoUSD)).
-				Add(attr(counter("bn", day.Day())), value(d.BaselineCalls))
+				Add(attr(counter("bn", day.Day())), value(d.BaselineCalls)).
+				Add(attr(counter("bs", day.Day())), value(d.SavedPicoUSD))
 		}
 		if err := add(d, aggregateKey(d.Dimension, day, d.Value, shard), upd); err != nil {
 			return errors.Join(err, g.Wait())
@@ -188,7 +189,7 @@ func dayCounts(item map[string]types.AttributeValue, day int) (store.CostDelta, 
 		dst  *int64
 	}{
 		{"c", &d.PicoUSD}, {"n", &d.Invocations}, {"e", &d.Errors}, {"u", &d.Unpriced},
-		{"b", &d.BaselinePicoUSD}, {"bn", &d.BaselineCalls},
+		{"b", &d.BaselinePicoUSD}, {"bn", &d.BaselineCalls}, {"bs", &d.SavedPicoUSD},
 	} {
 		x, err := counterValue(item, counter(f.kind, day))
 		if err != nil {

@@ -22,12 +22,13 @@ type counts struct {
 	Unpriced      int64 `json:"u"`
 	Baseline      int64 `json:"b,omitempty"`
 	BaselineCalls int64 `json:"bn,omitempty"`
+	Saved         int64 `json:"bs,omitempty"`
 }
 
 func (c counts) delta() store.CostDelta {
 	return store.CostDelta{
 		PicoUSD: c.PicoUSD, Invocations: c.Invocations, Errors: c.Errors, Unpriced: c.Unpriced,
-		BaselinePicoUSD: c.Baseline, BaselineCalls: c.BaselineCalls,
+		BaselinePicoUSD: c.Baseline, BaselineCalls: c.BaselineCalls, SavedPicoUSD: c.Saved,
 	}
 }
 
@@ -38,6 +39,7 @@ func (c *counts) add(d store.CostDelta) {
 	c.Unpriced += d.Unpriced
 	c.Baseline += d.BaselinePicoUSD
 	c.BaselineCalls += d.BaselineCalls
+	c.Saved += d.SavedPicoUSD
 }
 
 // costKey is dimension \\x00 day \\x00 value, so a day of one dimension is a

@@ -89,7 +89,7 @@ func checkExceeded(t *testing.T, op string, err error, b budget.Budget, at time.
 	}
 	period, _, end := budget.Window(b.Period, at)
 	want := &budget.ExceededError{
-		Budget: b.Ref(), Period: period, PeriodEnd: end, LimitUSD: budget.USD(budget.PicoUSD(b.LimitUSD)),
+		Budget: b.Ref(), Period: period, PeriodEnd: end, LimitUSD: budget.USD(budget.LimitPico(b.LimitUSD)),
 		SpentUSD: budget.USD(was.spent), ReservedUSD: budget.USD(was.committed - was.spent), AmountUSD: budget.USD(amount),
 	}
 	diff(t, op+": refusal", want, ee)
@@ -569,8 +569,8 @@ func testBudgetRace(t *testing.T, open opener, actual int64) {
 	team := putBudget(t, s, newBudget(budget.Team, "imaging", budget.Month, budget.USD(2*fitting*amount)))
 	global := putBudget(t, s, newBudget(budget.Global, "", budget.Month, budget.USD(100*fitting*amount)))
 	bs := []budget.Budget{key, team, global}
-	if budget.PicoUSD(key.LimitUSD) != fitting*amount {
-		t.Fatalf("the key's limit is %d pico-dollars, want %d", budget.PicoUSD(key.LimitUSD), fitting*amount)
+	if budget.LimitPico(key.LimitUSD) != fitting*amount {
+		t.Fatalf("the key's limit is %d pico-dollars, want %d", budget.LimitPico(key.LimitUSD), fitting*amount)
 	}
 
 	var (
@@ -631,7 +631,7 @@ func testBudgetRace(t *testing.T, open opener, actual int64) {
 	if want := int64(accepted) * actual; spent != want {
 		t.Errorf("key spent %d pico-dollars, want %d (%d calls at %d)", spent, want, accepted, actual)
 	}
-	limit := budget.PicoUSD(key.LimitUSD)
+	limit := budget.LimitPico(key.LimitUSD)
 	switch {
 	case actual == amount && (accepted != fitting || spent != limit):
 		// Every refusal saw the key at its limit: committed never falls.

@@ -1,0 +1,159 @@
+package controlplane_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/fiso-dev/fiso/shared/budget"
+	"github.com/fiso-dev/fiso/shared/controlplane"
+	"github.com/fiso-dev/fiso/shared/httpapi"
+)
+
+// invokeOnce is one invocation of the sample from a goroutine: its status,
+// its cost header and, for a refusal, the problem. It does not touch t.
+func (s *stack) invokeOnce() (status int, cost float64, p httpapi.Problem, err error) {
+	req, err := http.NewRequest("POST", s.url+"/v1/functions/sample/invoke", strings.NewReader(`{"name":"budget"}`))
+	if err != nil {
+		return 0, 0, p, err
+	}
+	req.Header.Set("Authorization", "Bearer "+adminKey)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, 0, p, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return 0, 0, p, err
+	}
+	if h := resp.Header.Get(httpapi.HeaderCostUSD); h != "" {
+		if cost, err = strconv.ParseFloat(h, 64); err != nil {
+			return 0, 0, p, fmt.Errorf("cost header %q: %w", h, err)
+		}
+	}
+	if resp.StatusCode != http.StatusOK {
+		if err := json.Unmarshal(body, &p); err != nil {
+			return 0, 0, p, fmt.Errorf("problem body %q: %w", body, err)
+		}
+	}
+	return resp.StatusCode, cost, p, nil
+}
+
+type budgetState struct {
+	Usage budget.Usage `json:"usage"`
+}
+
+// TestBudgetHoldsUnderConcurrency fires 200 parallel workers, each calling
+// until the budget refuses it with nothing in flight, at a function budget through the whole
+// control plane (HTTP API, orchestrator, guard, store) on both stores: the
+// settled spend stays within one call's cost of the limit, nothing stays
+// reserved, the refusals name the budget, and each threshold crossed
+// alerts exactly once.
+func TestBudgetHoldsUnderConcurrency(t *testing.T) {
+	const workers = 200
+	for _, kind := range []storeKind{embeddedStore, dynamoStore} {
+		t.Run(string(kind), func(t *testing.T) {
+			s := newStack(t, kind, controlplane.Defaults(), nil)
+			// One call prices the sample, so that the limit can be set to a
+			// number of calls.
+			one := checkCost(t, s, s.mustCall("POST", "/v1/functions/sample/invoke", `{}`, 200), "provider-reported")
+			limit := 400 * one
+			s.mustCall("PUT", "/v1/budgets/function/sample",
+				fmt.Sprintf(`{"period":"month","limit_usd":%s,"thresholds":[25,50,75]}`, strconv.FormatFloat(limit, 'g', -1, 64)), 201)
+
+			var (
+				wg       sync.WaitGroup
+				mu       sync.Mutex
+				ok       int
+				maxCost  float64
+				refusals []httpapi.Problem
+				errs     []error
+			)
+			for range workers {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for {
+						status, cost, p, err := s.invokeOnce()
+						mu.Lock()
+						switch {
+						case err != nil:
+							errs = append(errs, err)
+						case status == http.StatusOK:
+							ok++
+							maxCost = max(maxCost, cost)
+						case status == http.StatusPaymentRequired:
+							refusals = append(refusals, p)
+						default:
+							errs = append(errs, fmt.Errorf("status %d: %s", status, p.Detail))
+						}
+						mu.Unlock()
+						// A refusal while other calls hold reservations may
+						// be lifted when they settle below what they held;
+						// one with nothing in flight is final.
+						if err != nil || status != http.StatusOK && (p.Budget == nil || p.Budget.ReservedUSD == 0) {
+							return
+						}
+					}
+				}()
+			}
+			wg.Wait()
+			for _, err := range errs[:min(len(errs), 5)] {
+				t.Errorf("call: %v", err)
+			}
+			if len(refusals) < workers {
+				t.Fatalf("%d refusals, want at least one for each of %d workers (each calls until refused)", len(refusals), workers)
+			}
+			for _, p := range refusals {
+				b := p.Budget
+				if p.Status != 402 || p.Type != httpapi.ProblemTypePrefix+"budget-exceeded" || b == nil ||
+					b.Scope != budget.Function || b.ID != "sample" || b.LimitUSD != limit || b.Period == "" || b.PeriodEnd.IsZero() {
+					t.Fatalf("refusal = %+v (budget %+v), want a 402 naming function/sample, its limit and period", p, b)
+				}
+			}
+
+			var got budgetState
+			if err := json.Unmarshal(s.mustCall("GET", "/v1/budgets/function/sample", "", 200).body, &got); err != nil {
+				t.Fatal(err)
+			}
+			u := got.Usage
+			t.Logf("%d calls answered, %d refused; limit ($%.9f, %.0f calls of $%.9f); spent $%.9f, reserved $%.9f", ok, len(refusals), limit, limit/one, one, u.SpentUSD, u.ReservedUSD)
+			if u.SpentUSD > limit+maxCost {
+				t.Errorf("spent $%.12f passes the limit $%.12f by more than one call ($%.12f)", u.SpentUSD, limit, maxCost)
+			}
+			if u.ReservedUSD != 0 {
+				t.Errorf("$%.12f is still reserved after every call ended: a reservation leaked", u.ReservedUSD)
+			}
+			if u.SpentUSD < limit/2 {
+				t.Errorf("spent $%.12f of $%.12f: the budget refused calls long before it ran out", u.SpentUSD, limit)
+			}
+
+			var alerts struct {
+				Items []budget.Alert `json:"items"`
+			}
+			if err := json.Unmarshal(s.mustCall("GET", "/v1/alerts", "", 200).body, &alerts); err != nil {
+				t.Fatal(err)
+			}
+			count := map[float64]int{}
+			for _, a := range alerts.Items {
+				count[a.Threshold]++
+			}
+			for _, th := range []float64{25, 50, 75} {
+				want := 0
+				if u.SpentUSD >= limit*th/100 {
+					want = 1
+				}
+				if count[th] != want {
+					t.Errorf("%d alerts for %g%% (spent %.1f%% of the limit), want %d", count[th], th, 100*u.SpentUSD/limit, want)
+				}
+			}
+		})
+	}
+}
