@@ -37,6 +37,7 @@ Usage:
                                             parse a saved price-list response and print its rate cards
   fiso pricing pull [--accept]              pull rate cards from the providers into the configured store
   fiso retrain [--json]                     train every function's models from its invocation log, once
+  fiso recommend [--json] [--skipped]       FinOps recommendations with their monthly savings, from the API
   fiso simulate --trace DIR_OR_FILE [--policy FILE] [--providers FILE] [--json]
                                             replay a workload trace through the router: cost, latency and
                                             cold starts per policy, against single-cloud baselines and the oracle
@@ -88,6 +89,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runPricing(ctx, rest, stdout, stderr)
 	case "retrain":
 		return runRetrain(ctx, rest, stdout, stderr)
+	case "recommend":
+		return runRecommend(ctx, rest, stdout, stderr)
 	case "simulate":
 		return runSimulate(ctx, rest, stdout, stderr)
 	case "cloud":

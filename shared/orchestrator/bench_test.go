@@ -2,11 +2,13 @@ package orchestrator
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"testing"
 	"time"
 
+	"github.com/fiso-dev/fiso/shared/budget"
 	"github.com/fiso-dev/fiso/shared/catalog"
 	"github.com/fiso-dev/fiso/shared/cloud"
 	"github.com/fiso-dev/fiso/shared/invocation"
@@ -19,7 +21,11 @@ import (
 	"github.com/fiso-dev/fiso/shared/testenv"
 )
 
-func benchService(b *testing.B) *Service {
+func benchService(b *testing.B) *Service { return benchServiceWith(b, nil) }
+
+// benchServiceWith builds the bench service; configure may add to its
+// options (budgets) with the store at hand.
+func benchServiceWith(b *testing.B, configure func(st *embedded.Store, o *Options)) *Service {
 	st, err := embedded.Open(b.TempDir())
 	if err != nil {
 		b.Fatal(err)
@@ -45,8 +51,11 @@ func benchService(b *testing.B) *Service {
 	}
 	c := cached.New(st, time.Hour, nil)
 	inv := nopInvoker{}
-	return New(c, nopRecorder{}, route.NewRouter(nil), map[catalog.Provider]Invoker{catalog.AWS: inv, catalog.GCP: inv, catalog.Azure: inv},
-		Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Pricer: pricebook.New(nil, time.Hour, nil)})
+	opts := Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Pricer: pricebook.New(nil, time.Hour, nil)}
+	if configure != nil {
+		configure(st, &opts)
+	}
+	return New(c, nopRecorder{}, route.NewRouter(nil), map[catalog.Provider]Invoker{catalog.AWS: inv, catalog.GCP: inv, catalog.Azure: inv}, opts)
 }
 
 type nopInvoker struct{}
@@ -96,4 +105,40 @@ func BenchmarkInvokeInProcess(b *testing.B) {
 		lat.Add(time.Since(t0))
 	}
 	lat.Report(b)
+}
+
+// BenchmarkBudgetEnforcement is what holding calls to budgets adds to an
+// in-process invocation on the embedded store: the budgets that apply
+// (cached), one reservation and one settlement, each a bbolt transaction
+// over every budget's counter. Compare its p50/p99 with "no budgets".
+func BenchmarkBudgetEnforcement(b *testing.B) {
+	for _, n := range []int{0, 1, 3} {
+		b.Run(fmt.Sprintf("budgets=%d", n), func(b *testing.B) {
+			svc := benchServiceWith(b, func(st *embedded.Store, o *Options) {
+				now := time.Now()
+				for _, bg := range []budget.Budget{
+					{Scope: budget.Function, ID: "sample", Period: budget.Month, LimitUSD: 1e6, UpdatedAt: now},
+					{Scope: budget.Team, ID: "payments", Period: budget.Day, LimitUSD: 1e6, UpdatedAt: now},
+					{Scope: budget.Global, ID: budget.GlobalID, Period: budget.Month, LimitUSD: 1e6, UpdatedAt: now},
+				}[:n] {
+					bg.Normalize()
+					if _, _, err := st.PutBudget(context.Background(), bg, store.AnyVersion); err != nil {
+						b.Fatal(err)
+					}
+				}
+				o.Budgets = budget.NewGuard(st, nil, budget.GuardOptions{CacheTTL: time.Hour, Logger: o.Logger})
+			})
+			ctx := context.Background()
+			lat := testenv.NewLatencies(1 << 20)
+			b.ReportAllocs()
+			for b.Loop() {
+				t0 := time.Now()
+				if _, err := svc.Invoke(ctx, Call{Function: "sample", Team: "payments", Payload: []byte(`{}`)}); err != nil {
+					b.Fatal(err)
+				}
+				lat.Add(time.Since(t0))
+			}
+			lat.Report(b)
+		})
+	}
 }
