@@ -77,6 +77,10 @@ type Hold struct {
 // Held reports whether the hold reserved anything.
 func (h Hold) Held() bool { return len(h.r.Charges) > 0 }
 
+// HoldOf is the hold of a reservation taken by other means than a Guard's
+// Reserve (another implementation of the orchestrator's Budgets).
+func HoldOf(r Reservation) Hold { return Hold{r: r} }
+
 // AmountUSD is what the hold reserved.
 func (h Hold) AmountUSD() float64 { return USD(h.r.AmountPico) }
 
