@@ -31,7 +31,7 @@ var (
 )
 
 func TestMain(m *testing.M) {
-	code := m.Run()
+	code := testenv.Main(m) // stops a moto_server the tests started
 	if binDir != "" {
 		os.RemoveAll(binDir)
 	}

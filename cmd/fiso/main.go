@@ -28,6 +28,9 @@ Usage:
                                             create an API key (printed once) in the configured store
   fiso keys list                            list API keys (never their secrets)
   fiso keys revoke ID                       delete an API key
+  fiso deployments import --function F [--id ID] [--credential-ref REF [--store-secret]] [FILE|-]
+                                            register a deployment from "terraform output -json" of
+                                            terraform/aws, terraform/azure or terraform/gcp
   fiso invoke [FUNCTION] [-d JSON|@FILE|-]  invoke a function through the API (no FUNCTION: /api/v1/orchestrate)
   fiso costs [--from DAY] [--to DAY] [--group-by provider|function|team|day]
                                             cost totals from the API, as a table
@@ -81,6 +84,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runKeys(ctx, rest, stdout)
 	case "invoke":
 		return runInvoke(ctx, rest, os.Stdin, stdout, stderr)
+	case "deployments":
+		return runDeployments(ctx, rest, os.Stdin, stdout, stderr)
 	case "costs":
 		return runCosts(ctx, rest, stdout)
 	case "cost":
