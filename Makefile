@@ -2,10 +2,11 @@
 SHELL := /bin/bash
 GO ?= go
 BIN := bin
+DIST := dist
 PKGS := ./...
 FUZZTIME ?= 30s
 
-.PHONY: run build test vet fmt-check bench fuzz clean
+.PHONY: run build test test-infra synth vet fmt-check bench fuzz clean
 
 ## run: start FISO locally on the embedded store with the sample on three local clouds
 run: $(BIN)/fiso
@@ -15,14 +16,46 @@ $(BIN)/fiso: FORCE
 	$(GO) build -o $(BIN)/fiso ./cmd/fiso
 FORCE:
 
-## build: compile every package and command
+# fisobuild holds the one definition of how deployables are cross-compiled
+# (linux/arm64 Lambda bootstraps with -trimpath -ldflags="-s -w" -tags
+# lambda.norpc, the Azure handler, the GCP source bundle): make build and
+# sam build both go through it.
+FISOBUILD = $(GO) run ./cmd/fisobuild -go "$(GO)"
+
+## build: compile every package and the CLI, package every deployable into dist/ and print their sizes
 build:
 	$(GO) build $(PKGS)
 	$(GO) build -o $(BIN)/fiso ./cmd/fiso
+	$(FISOBUILD) -dist $(DIST)
+
+## build-<Function>: sam build's targets (template.yaml, BuildMethod makefile): one bootstrap into $(ARTIFACTS_DIR)
+SAM_TARGETS := build-ApiFunction build-PricingFunction build-RetrainFunction build-FinopsFunction build-SampleFunction
+.PHONY: $(SAM_TARGETS)
+build-ApiFunction:
+	$(FISOBUILD) -bootstrap api -o "$(ARTIFACTS_DIR)"
+build-PricingFunction:
+	$(FISOBUILD) -bootstrap pricing -o "$(ARTIFACTS_DIR)"
+build-RetrainFunction:
+	$(FISOBUILD) -bootstrap retrain -o "$(ARTIFACTS_DIR)"
+build-FinopsFunction:
+	$(FISOBUILD) -bootstrap finops -o "$(ARTIFACTS_DIR)"
+build-SampleFunction:
+	$(FISOBUILD) -bootstrap sample -o "$(ARTIFACTS_DIR)"
 
 ## test: formatting, vet, and every test (moto_server is started for the DynamoDB and Secrets Manager tests)
-test: fmt-check vet
+test: fmt-check vet test-infra
 	./.ci/with-moto $(GO) test -race -count=1 $(PKGS)
+
+# The CDK runs on node through jsii; its warnings about node's age are noise here.
+JSII_ENV = JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION=1 JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=$(shell node -p 'process.versions.node.split(".")[0]' 2>/dev/null)
+
+## test-infra: the CDK app's tests (infra/, its own module): template assertions and cfn-lint on every stack
+test-infra:
+	cd infra && $(GO) vet ./... && $(JSII_ENV) $(GO) test -count=1 ./...
+
+## synth: write the CloudFormation templates and assets to infra/cdk.out from the artifacts make build writes
+synth: build
+	cd infra && $(JSII_ENV) $(GO) run .
 
 vet:
 	$(GO) vet $(PKGS)
@@ -45,4 +78,4 @@ fuzz:
 	done
 
 clean:
-	rm -rf $(BIN)
+	rm -rf $(BIN) $(DIST)
