@@ -6,11 +6,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net/http"
 	"net/url"
 	"strings"
 	"text/tabwriter"
-	"time"
 
 	"github.com/fiso-dev/fiso/shared/store"
 )
@@ -64,31 +62,4 @@ func runCosts(ctx context.Context, args []string, stdout io.Writer) error {
 		fmt.Fprintf(tw, "%s\t%.6f\t%d\t%d\t%d\t\n", r.Group, r.CostUSD, r.Invocations, r.Errors, r.Unpriced)
 	}
 	return tw.Flush()
-}
-
-// apiGet calls a FISO GET route and returns the body of a 2xx answer; a
-// problem answer becomes an error with its detail.
-func apiGet(ctx context.Context, base, path, key string) ([]byte, error) {
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimRight(base, "/")+path, nil)
-	if err != nil {
-		return nil, fmt.Errorf("build request: %w", err)
-	}
-	req.Header.Set("Authorization", "Bearer "+key)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("call FISO at %s: %w", base, err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return nil, fmt.Errorf("read FISO's answer: %w", err)
-	}
-	if resp.StatusCode >= 400 {
-		var p struct{ Title, Detail string }
-		_ = json.Unmarshal(body, &p)
-		return nil, fmt.Errorf("HTTP %d %s: %s", resp.StatusCode, p.Title, p.Detail)
-	}
-	return body, nil
 }

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bytes"
-	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -109,7 +107,7 @@ func runDeployments(ctx context.Context, args []string, stdin io.Reader, stdout,
 		fmt.Fprintf(stderr, "%s the %s in Secrets Manager secret %s\n", verb, credentialNoun[d.Provider], secretID)
 	}
 
-	reg := registrar{client: http.DefaultClient, base: strings.TrimRight(*base, "/"), key: *key, waits: conflictWaits, sleep: sleepCtx}
+	reg := registrar{apiClient: newAPIClient(*base, *key), waits: conflictWaits, sleep: sleepCtx}
 	res, err := reg.register(ctx, req.Function, d)
 	if err != nil {
 		return fmt.Errorf("register deployment %s of function %s with FISO at %s: %w", d.ID, req.Function, *base, err)
@@ -430,11 +428,9 @@ var conflictWaits = []time.Duration{500 * time.Millisecond, time.Second, 2 * tim
 // registrar adds a deployment to a function through FISO's API, as a
 // read-modify-write conditional on the version read (If-Match).
 type registrar struct {
-	client *http.Client
-	base   string
-	key    string
-	waits  []time.Duration
-	sleep  func(context.Context, time.Duration) error
+	apiClient
+	waits []time.Duration
+	sleep func(context.Context, time.Duration) error
 }
 
 type registration struct {
@@ -530,54 +526,6 @@ func withDeployment(ds []catalog.Deployment, d catalog.Deployment) ([]catalog.De
 		out = append(out, d)
 	}
 	return out, added, nil
-}
-
-// call sends one request to FISO's API and returns the answer whatever its
-// status; only a failure to talk to FISO is an error.
-func (r registrar) call(ctx context.Context, method, path string, body any, header http.Header) (int, http.Header, []byte, error) {
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	var rd io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			return 0, nil, nil, fmt.Errorf("encode %s %s: %w", method, path, err)
-		}
-		rd = bytes.NewReader(b)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, r.base+path, rd)
-	if err != nil {
-		return 0, nil, nil, fmt.Errorf("build %s %s: %w", method, path, err)
-	}
-	for k, vs := range header {
-		req.Header[k] = vs
-	}
-	req.Header.Set("Authorization", "Bearer "+r.key)
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	resp, err := r.client.Do(req)
-	if err != nil {
-		return 0, nil, nil, fmt.Errorf("call FISO: %w", err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return 0, nil, nil, fmt.Errorf("read FISO's answer to %s %s: %w", method, path, err)
-	}
-	return resp.StatusCode, resp.Header, b, nil
-}
-
-// problemError turns an RFC 9457 answer into an error carrying its title and
-// detail (which lists every invalid field).
-func problemError(status int, body []byte) error {
-	var p struct{ Title, Detail string }
-	_ = json.Unmarshal(body, &p)
-	msg := fmt.Sprintf("HTTP %d %s", status, cmp.Or(p.Title, http.StatusText(status)))
-	if p.Detail != "" {
-		msg += ": " + p.Detail
-	}
-	return errors.New(msg)
 }
 
 // sleepCtx waits d or until ctx ends.

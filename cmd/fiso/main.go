@@ -41,6 +41,10 @@ Usage:
   fiso pricing pull [--accept]              pull rate cards from the providers into the configured store
   fiso retrain [--json]                     train every function's models from its invocation log, once
   fiso recommend [--json] [--skipped]       FinOps recommendations with their monthly savings, from the API
+  fiso budgets list | set SCOPE/ID --limit USD [--period month|day] [--thresholds 50,80,100] | delete SCOPE/ID
+                                            hard budgets per team, function, API key or globally, with this period's spend
+  fiso savings [--from DAY] [--to DAY] [--group-by function|team|provider|...]
+                                            what routing saved against each policy's static default
   fiso simulate --trace DIR_OR_FILE [--policy FILE] [--providers FILE] [--json]
                                             replay a workload trace through the router: cost, latency and
                                             cold starts per policy, against single-cloud baselines and the oracle
@@ -96,6 +100,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runRetrain(ctx, rest, stdout, stderr)
 	case "recommend":
 		return runRecommend(ctx, rest, stdout, stderr)
+	case "budgets":
+		return runBudgets(ctx, rest, stdout)
+	case "savings":
+		return runSavings(ctx, rest, stdout)
 	case "simulate":
 		return runSimulate(ctx, rest, stdout, stderr)
 	case "cloud":
