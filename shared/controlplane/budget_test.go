@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/fiso-dev/fiso/shared/budget"
 	"github.com/fiso-dev/fiso/shared/controlplane"
@@ -60,11 +61,16 @@ func TestBudgetHoldsUnderConcurrency(t *testing.T) {
 	const workers = 200
 	for _, kind := range []storeKind{embeddedStore, dynamoStore} {
 		t.Run(string(kind), func(t *testing.T) {
-			s := newStack(t, kind, controlplane.Defaults(), nil)
+			// Until a deployment's model is confident, a call is held at
+			// the price of a whole attempt timeout: a short one lets many
+			// calls run at once against a small limit.
+			cfg := controlplane.Defaults()
+			cfg.AttemptTimeout = time.Second
+			s := newStack(t, kind, cfg, nil)
 			// One call prices the sample, so that the limit can be set to a
 			// number of calls.
 			one := checkCost(t, s, s.mustCall("POST", "/v1/functions/sample/invoke", `{}`, 200), "provider-reported")
-			limit := 400 * one
+			limit := 250 * one
 			s.mustCall("PUT", "/v1/budgets/function/sample",
 				fmt.Sprintf(`{"period":"month","limit_usd":%s,"thresholds":[25,50,75]}`, strconv.FormatFloat(limit, 'g', -1, 64)), 201)
 
@@ -80,7 +86,12 @@ func TestBudgetHoldsUnderConcurrency(t *testing.T) {
 				wg.Add(1)
 				go func() {
 					defer wg.Done()
-					for {
+					// A refusal while other calls hold reservations may be
+					// lifted when they settle below what they held: try
+					// again shortly, a bounded number of times (a leaked
+					// reservation must fail the test, not hang it). A
+					// refusal with nothing in flight is final.
+					for retries := 0; retries < 10; {
 						status, cost, p, err := s.invokeOnce()
 						mu.Lock()
 						switch {
@@ -95,11 +106,13 @@ func TestBudgetHoldsUnderConcurrency(t *testing.T) {
 							errs = append(errs, fmt.Errorf("status %d: %s", status, p.Detail))
 						}
 						mu.Unlock()
-						// A refusal while other calls hold reservations may
-						// be lifted when they settle below what they held;
-						// one with nothing in flight is final.
-						if err != nil || status != http.StatusOK && (p.Budget == nil || p.Budget.ReservedUSD == 0) {
+						switch {
+						case status == http.StatusOK:
+						case err != nil || p.Budget == nil || p.Budget.ReservedUSD == 0:
 							return
+						default:
+							retries++
+							time.Sleep(100 * time.Millisecond)
 						}
 					}
 				}()

@@ -37,19 +37,22 @@ func (s *Service) applicableBudgets(ctx context.Context, fn catalog.Function, ca
 	return bs, nil
 }
 
-// reserve holds the call's predicted cost on its first deployment (the p95
-// cost when predicted, so that the actual rarely exceeds it; else the list
-// price of UnknownDurationMs) against its budgets.
+// reserve holds the call's cost on its first deployment against its
+// budgets: the p95 cost predicted for the call when the deployment's model
+// is confident (so that the actual rarely exceeds it); otherwise, when
+// FISO does not yet know how long the function runs, the most one attempt
+// can be billed, the list price of a call lasting the whole attempt
+// timeout. Either way the surplus is released when the call settles.
 func (s *Service) reserve(ctx context.Context, id string, budgets []budget.Budget, first catalog.Deployment, ests map[string]route.Estimate) (budget.Hold, error) {
 	if len(budgets) == 0 {
 		return budget.Hold{}, nil
 	}
 	amount := math.NaN()
-	if e, ok := ests[first.ID]; ok {
+	if e, ok := ests[first.ID]; ok && e.Confident {
 		amount = e.CostP95USD
 	}
-	if !(amount > 0) && s.opts.Pricer != nil { // no (or no finite) prediction
-		if c, err := s.opts.Pricer.Price(ctx, first, pricing.Usage{DurationMs: s.opts.UnknownDurationMs}); err == nil {
+	if !(amount > 0) && s.opts.Pricer != nil { // no confident (or no finite) prediction
+		if c, err := s.opts.Pricer.Price(ctx, first, pricing.Usage{DurationMs: float64(s.opts.AttemptTimeout.Milliseconds())}); err == nil {
 			amount = c.TotalUSD
 		}
 	}

@@ -61,6 +61,7 @@ func TestBudgetsHoldCalls(t *testing.T) {
 		name   string
 		b      *recordingBudgets
 		script map[string]func(context.Context) (cloud.Response, error)
+		est    *route.Estimate // of aws, the first deployment
 		// wantErr is what Invoke fails with (nil: it answers).
 		wantErr      error
 		wantCalls    int
@@ -69,19 +70,27 @@ func TestBudgetsHoldCalls(t *testing.T) {
 		wantRecorded bool
 	}{
 		{name: "no budget applies: nothing is held", wantCalls: 1, wantRecorded: true},
-		{name: "held at the price of a call of UnknownDurationMs on the first deployment, settled at the actual cost",
+		{name: "without a confident prediction, held at the price of a call of the whole attempt timeout on the first deployment, settled at the actual cost",
 			b: &recordingBudgets{applicable: []budget.Budget{team}}, script: map[string]func(context.Context) (cloud.Response, error){"aws": slow},
-			wantCalls: 1, wantReserved: []float64{1000e-6}, wantSettled: []float64{40e-6}, wantRecorded: true},
+			wantCalls: 1, wantReserved: []float64{2000e-6}, wantSettled: []float64{40e-6}, wantRecorded: true},
+		{name: "a confident prediction is held at its p95 cost",
+			b: &recordingBudgets{applicable: []budget.Budget{team}}, script: map[string]func(context.Context) (cloud.Response, error){"aws": slow},
+			est:       &route.Estimate{LatencyMs: 30, LatencyP95Ms: 45, CostUSD: 30e-6, CostP95USD: 45e-6, Reliability: 1, DistanceKm: -1, Samples: 500, Confident: true},
+			wantCalls: 1, wantReserved: []float64{45e-6}, wantSettled: []float64{40e-6}, wantRecorded: true},
+		{name: "a prediction that is not confident yet is not trusted",
+			b: &recordingBudgets{applicable: []budget.Budget{team}}, script: map[string]func(context.Context) (cloud.Response, error){"aws": slow},
+			est:       &route.Estimate{LatencyMs: 30, LatencyP95Ms: 45, CostUSD: 30e-6, CostP95USD: 45e-6, Reliability: 1, DistanceKm: -1, Samples: 20},
+			wantCalls: 1, wantReserved: []float64{2000e-6}, wantSettled: []float64{40e-6}, wantRecorded: true},
 		{name: "a failover settles every billed attempt",
 			b: &recordingBudgets{applicable: []budget.Budget{team}}, script: map[string]func(context.Context) (cloud.Response, error){
 				"aws": func(context.Context) (cloud.Response, error) {
 					return cloud.Response{StatusCode: 200, BilledDurationMs: 30}, &cloud.Error{Kind: cloud.FunctionError, Detail: "boom"}
 				}, "gcp": slow},
-			wantCalls: 2, wantReserved: []float64{1000e-6}, wantSettled: []float64{70e-6}, wantRecorded: true},
+			wantCalls: 2, wantReserved: []float64{2000e-6}, wantSettled: []float64{70e-6}, wantRecorded: true},
 		{name: "a timeout the platform may bill settles at least the reservation",
 			b: &recordingBudgets{applicable: []budget.Budget{team}}, script: map[string]func(context.Context) (cloud.Response, error){
 				"aws": failWith(cloud.Timeout), "gcp": failWith(cloud.Unreachable), "azure": failWith(cloud.Unreachable)},
-			wantErr: &AllFailedError{}, wantCalls: 3, wantReserved: []float64{1000e-6}, wantSettled: []float64{1000e-6}, wantRecorded: true},
+			wantErr: &AllFailedError{}, wantCalls: 3, wantReserved: []float64{2000e-6}, wantSettled: []float64{2000e-6}, wantRecorded: true},
 		{name: "a refused call is not invoked, not settled and not logged",
 			b:       &recordingBudgets{applicable: []budget.Budget{team}, reserveErr: refusal},
 			wantErr: refusal},
@@ -98,10 +107,14 @@ func TestBudgetsHoldCalls(t *testing.T) {
 				b = &recordingBudgets{}
 			}
 			clock := monday
-			fx := newFixture(t, Options{Budgets: b, Pricer: fakePricer{}, Now: func() time.Time {
+			opts := Options{Budgets: b, Pricer: fakePricer{}, AttemptTimeout: 2 * time.Second, Now: func() time.Time {
 				clock = clock.Add(500 * time.Microsecond)
 				return clock
-			}})
+			}}
+			if tc.est != nil {
+				opts.Estimator = &recordingEstimator{estimates: map[string]route.Estimate{"aws": *tc.est}}
+			}
+			fx := newFixture(t, opts)
 			for k, v := range tc.script {
 				fx.inv.answers[k] = v
 			}

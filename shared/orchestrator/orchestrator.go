@@ -86,9 +86,6 @@ type Options struct {
 	// Budgets holds calls to the budgets that apply to them; without it no
 	// budget is enforced.
 	Budgets Budgets
-	// UnknownDurationMs is the duration a call is reserved at when nothing
-	// predicts it (default 1s).
-	UnknownDurationMs float64
 }
 
 // Service orchestrates invocations.
@@ -127,9 +124,6 @@ func New(config Config, recorder Recorder, planner Planner, invokers map[catalog
 	}
 	if opts.Rand == nil {
 		opts.Rand = rand.Float64
-	}
-	if opts.UnknownDurationMs <= 0 {
-		opts.UnknownDurationMs = 1000
 	}
 	return &Service{config: config, recorder: recorder, planner: planner, invokers: invokers, opts: opts}
 }
