@@ -135,6 +135,13 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
+	// The hourly FinOps job (functions/finops in the cloud): release the
+	// budget reservations of calls that never settled, look for spend
+	// anomalies and alert on them.
+	finops, err := controlplane.NewFinOpsJob(ctx, cfg, cp.Raw, controlplane.Options{AWS: &awsCfg, Logger: logger})
+	if err != nil {
+		return err
+	}
 	var training sync.Mutex
 	defer func() { training.Lock() }() // let a run in progress finish (it stops with ctx) before the store closes
 	var retrainTick <-chan time.Time
@@ -151,6 +158,11 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 			sup.restartStopped()
 		case <-purge.C:
 			purgeExpired(ctx, cp, logger)
+			if r, err := finops.Run(ctx); err != nil {
+				logger.Warn("finops job", slog.Any("error", err))
+			} else if r.Swept > 0 || r.New > 0 {
+				logger.Info("finops job", slog.Int("reservations_released", r.Swept), slog.Int("new_anomalies", r.New))
+			}
 		case <-retrainTick:
 			// In the background, one run at a time: a long run must not hold
 			// up shutdown or the other ticks.

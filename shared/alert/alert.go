@@ -1,7 +1,8 @@
-// Package alert sends FISO's budget alerts: each threshold a budget crosses
-// is recorded once per period (the store decides which of two concurrent
+// Package alert sends FISO's alerts: each threshold a budget crosses is
+// recorded once per period (the store decides which of two concurrent
 // crossings sends it), published on the event bus and, when configured,
-// posted to a webhook in a Slack-compatible body.
+// posted to a webhook in a Slack-compatible body; each spend anomaly the
+// hourly FinOps job records goes out the same two ways.
 package alert
 
 import (
@@ -16,14 +17,19 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/fiso-dev/fiso/shared/anomaly"
 	"github.com/fiso-dev/fiso/shared/budget"
 	"github.com/fiso-dev/fiso/shared/eventbus"
 	"github.com/fiso-dev/fiso/shared/secret"
 )
 
-// EventBudgetThreshold is the detail type of a budget alert event; its
-// detail is a budget.Alert.
-const EventBudgetThreshold = "Budget Threshold Crossed"
+// Detail types of alert events.
+const (
+	// EventBudgetThreshold's detail is a budget.Alert.
+	EventBudgetThreshold = "Budget Threshold Crossed"
+	// EventSpendAnomaly's detail is an anomaly.Anomaly.
+	EventSpendAnomaly = "Spend Anomaly Detected"
+)
 
 // Store records alerts once.
 type Store interface {
@@ -85,6 +91,44 @@ func (d *Dispatcher) Alert(ctx context.Context, crossings []budget.Crossing) {
 func Text(a budget.Alert) string {
 	return fmt.Sprintf("FISO: budget %s reached %g%% of its $%.2f limit for %s ($%.4f spent).",
 		a.Budget, a.Threshold, a.LimitUSD, a.Period, a.SpentUSD)
+}
+
+// Anomalies sends spend anomalies. Recording each once is its caller's
+// part (the FinOps job sends only those its PutAnomaly recorded first).
+type Anomalies struct {
+	Events Publisher
+	// Webhook, when set, receives every anomaly.
+	Webhook *Webhook
+	Logger  *slog.Logger
+}
+
+// Send publishes a and posts it to the webhook, trying both whatever
+// happens to either, and returns what failed.
+func (n *Anomalies) Send(ctx context.Context, a anomaly.Anomaly) error {
+	logger := n.Logger
+	if logger == nil {
+		logger = slog.Default()
+	}
+	logger.LogAttrs(ctx, slog.LevelWarn, "spend anomaly", slog.String("anomaly", a.ID()),
+		slog.Float64("cost_usd", a.CostUSD), slog.Float64("expected_usd", a.ExpectedUSD), slog.Float64("score", a.Score))
+	var errs []error
+	if n.Events != nil {
+		if err := n.Events.Publish(ctx, eventbus.Event{DetailType: EventSpendAnomaly, Detail: a}); err != nil {
+			errs = append(errs, fmt.Errorf("publish spend anomaly %s: %w", a.ID(), err))
+		}
+	}
+	if n.Webhook != nil {
+		if err := n.Webhook.Post(ctx, AnomalyText(a), a); err != nil {
+			errs = append(errs, fmt.Errorf("post spend anomaly %s to the webhook: %w", a.ID(), err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// AnomalyText is an anomaly in one sentence.
+func AnomalyText(a anomaly.Anomaly) string {
+	return fmt.Sprintf("FISO: unusual spend by %s %s in the hour from %s UTC: %s.",
+		a.Dimension, a.Value, a.Hour.UTC().Format("2006-01-02 15:04"), a.Reason)
 }
 
 // Webhook posts JSON to a URL that is a secret (a Slack incoming webhook's

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/fiso-dev/fiso/shared/alert"
+	"github.com/fiso-dev/fiso/shared/anomaly"
 	"github.com/fiso-dev/fiso/shared/budget"
 	"github.com/fiso-dev/fiso/shared/eventbus"
 	"github.com/fiso-dev/fiso/shared/secret"
@@ -95,5 +96,68 @@ func TestDispatch(t *testing.T) {
 	d.Alert(context.Background(), []budget.Crossing{c50})
 	if !strings.Contains(logs.String(), "post budget alert to the webhook") || strings.Contains(logs.String(), "SECRET") {
 		t.Errorf("logs = %s, want the failure without the URL", logs.String())
+	}
+}
+
+// TestAnomalies sends an anomaly to the bus and to a webhook that speaks
+// Slack's incoming-webhook shape; a failing webhook does not stop the event
+// and its error does not carry the URL.
+func TestAnomalies(t *testing.T) {
+	var mu sync.Mutex
+	var bodies []map[string]any
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var b map[string]any
+		raw, _ := io.ReadAll(r.Body)
+		if r.Method != http.MethodPost || r.Header.Get("Content-Type") != "application/json" || json.Unmarshal(raw, &b) != nil {
+			http.Error(w, "bad request", http.StatusBadRequest)
+			return
+		}
+		mu.Lock()
+		bodies = append(bodies, b)
+		mu.Unlock()
+		_, _ = w.Write([]byte("ok"))
+	}))
+	defer hook.Close()
+	var logs testenv.Buffer
+	evs := &events{}
+	n := &alert.Anomalies{
+		Events: evs,
+		Webhook: &alert.Webhook{URL: func(context.Context) (secret.Value, error) {
+			return secret.NewValue(hook.URL + "/services/T0/B0/SECRET"), nil
+		}},
+		Logger: slog.New(slog.NewTextHandler(&logs, nil)),
+	}
+	a := anomaly.Anomaly{
+		Dimension: "function", Value: "resize", Hour: time.Date(2026, 11, 26, 3, 0, 0, 0, time.UTC),
+		CostUSD: 12.5, ExpectedUSD: 1.25, Score: 17.25,
+		Reason:     "spent $12.5 in the hour, 10.0x the $1.25 expected from the same hour of the week in previous weeks (17.2 robust standard deviations above)",
+		DetectedAt: time.Date(2026, 11, 26, 4, 0, 5, 0, time.UTC),
+	}
+	if err := n.Send(context.Background(), a); err != nil {
+		t.Fatalf("Send: %v", err)
+	}
+	if len(evs.got) != 1 || evs.got[0].DetailType != alert.EventSpendAnomaly || evs.got[0].Detail != a {
+		t.Fatalf("events = %+v, want one %q with the anomaly", evs.got, alert.EventSpendAnomaly)
+	}
+	wantText := "FISO: unusual spend by function resize in the hour from 2026-11-26 03:00 UTC: spent $12.5 in the hour, 10.0x the $1.25 expected"
+	if len(bodies) != 1 || !strings.HasPrefix(bodies[0]["text"].(string), wantText) {
+		t.Fatalf("webhook bodies = %+v, want one whose text starts %q", bodies, wantText)
+	}
+	if detail, _ := bodies[0]["fiso"].(map[string]any); detail["value"] != "resize" || detail["score"] != 17.25 || detail["hour"] != "2026-11-26T03:00:00Z" {
+		t.Errorf("webhook detail = %+v, want the anomaly's fields", bodies[0]["fiso"])
+	}
+	if !strings.Contains(logs.String(), "spend anomaly") || !strings.Contains(logs.String(), a.ID()) {
+		t.Errorf("logs = %s, want the anomaly logged", logs.String())
+	}
+
+	n.Webhook = &alert.Webhook{URL: func(context.Context) (secret.Value, error) {
+		return secret.NewValue("http://127.0.0.1:1/SECRETPATH"), nil
+	}}
+	err := n.Send(context.Background(), a)
+	if err == nil || !strings.Contains(err.Error(), "post spend anomaly "+a.ID()+" to the webhook") || strings.Contains(err.Error(), "SECRET") {
+		t.Errorf("Send to a failing webhook: got error %v, want the failure without the URL", err)
+	}
+	if len(evs.got) != 2 {
+		t.Errorf("Send to a failing webhook published %d events in all, want 2: the bus does not depend on the webhook", len(evs.got))
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -70,7 +71,7 @@ func TestBudgetHoldsUnderConcurrency(t *testing.T) {
 			// One call prices the sample, so that the limit can be set to a
 			// number of calls.
 			one := checkCost(t, s, s.mustCall("POST", "/v1/functions/sample/invoke", `{}`, 200), "provider-reported")
-			limit := 250 * one
+			limit := 150 * one
 			s.mustCall("PUT", "/v1/budgets/function/sample",
 				fmt.Sprintf(`{"period":"month","limit_usd":%s,"thresholds":[25,50,75]}`, strconv.FormatFloat(limit, 'g', -1, 64)), 201)
 
@@ -91,7 +92,7 @@ func TestBudgetHoldsUnderConcurrency(t *testing.T) {
 					// again shortly, a bounded number of times (a leaked
 					// reservation must fail the test, not hang it). A
 					// refusal with nothing in flight is final.
-					for retries := 0; retries < 10; {
+					for retries := 0; retries < 4; {
 						status, cost, p, err := s.invokeOnce()
 						mu.Lock()
 						switch {
@@ -112,7 +113,7 @@ func TestBudgetHoldsUnderConcurrency(t *testing.T) {
 							return
 						default:
 							retries++
-							time.Sleep(100 * time.Millisecond)
+							time.Sleep(250 * time.Millisecond)
 						}
 					}
 				}()
@@ -121,13 +122,25 @@ func TestBudgetHoldsUnderConcurrency(t *testing.T) {
 			for _, err := range errs[:min(len(errs), 5)] {
 				t.Errorf("call: %v", err)
 			}
+			defer func() {
+				if !t.Failed() {
+					return
+				}
+				n := 0
+				for _, line := range strings.Split(s.logs.String(), "\n") {
+					if strings.Contains(line, `"level":"ERROR"`) && n < 5 {
+						t.Log(line)
+						n++
+					}
+				}
+			}()
 			if len(refusals) < workers {
 				t.Fatalf("%d refusals, want at least one for each of %d workers (each calls until refused)", len(refusals), workers)
 			}
 			for _, p := range refusals {
 				b := p.Budget
 				if p.Status != 402 || p.Type != httpapi.ProblemTypePrefix+"budget-exceeded" || b == nil ||
-					b.Scope != budget.Function || b.ID != "sample" || b.LimitUSD != limit || b.Period == "" || b.PeriodEnd.IsZero() {
+					b.Scope != budget.Function || b.ID != "sample" || math.Abs(b.LimitUSD-limit) > 1e-12 || b.Period == "" || b.PeriodEnd.IsZero() {
 					t.Fatalf("refusal = %+v (budget %+v), want a 402 naming function/sample, its limit and period", p, b)
 				}
 			}

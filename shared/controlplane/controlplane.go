@@ -85,12 +85,7 @@ func New(ctx context.Context, cfg Config, opts Options) (*ControlPlane, error) {
 	}
 	st := cached.New(raw, cfg.CacheTTL, opts.Now)
 
-	sm := secretsmanager.NewFromConfig(awsCfg, func(o *secretsmanager.Options) {
-		if cfg.SecretsManagerEndpoint != "" {
-			o.BaseEndpoint = aws.String(cfg.SecretsManagerEndpoint)
-		}
-	})
-	secrets := secret.NewResolver(sm, secret.WithTTL(cfg.SecretTTL), secret.WithClock(opts.Now))
+	secrets := secretResolver(cfg, awsCfg, opts)
 	invokers := opts.Invokers
 	if invokers == nil {
 		var lambdaOpts []awslambda.Option
@@ -128,18 +123,34 @@ func New(ctx context.Context, cfg Config, opts Options) (*ControlPlane, error) {
 	return &ControlPlane{Handler: api, Store: st, Raw: raw, Orchestrator: orch, Prices: book, Estimator: est, Routes: api.Routes()}, nil
 }
 
-// alerts is the budget and anomaly alerts' dispatcher: recorded in st,
-// published on the event bus (logged without one) and posted to the
-// configured webhook.
+// alerts is the budget alerts' dispatcher: recorded in st, published on
+// the event bus (logged without one) and posted to the configured webhook.
 func alerts(cfg Config, awsCfg aws.Config, st alert.Store, secrets *secret.Resolver, opts Options) *alert.Dispatcher {
-	d := &alert.Dispatcher{Store: st, Events: publisher(cfg, awsCfg, opts.Logger), Now: opts.Now, Logger: opts.Logger}
-	if ref := cfg.AlertWebhookRef; ref != "" {
-		d.Webhook = &alert.Webhook{
-			URL:    func(ctx context.Context) (secret.Value, error) { return secrets.Resolve(ctx, ref) },
-			Client: opts.HTTPClient,
-		}
+	return &alert.Dispatcher{Store: st, Events: publisher(cfg, awsCfg, opts.Logger), Webhook: webhook(cfg, secrets, opts), Now: opts.Now, Logger: opts.Logger}
+}
+
+// webhook is the alert webhook FISO_ALERT_WEBHOOK_REF names, nil without
+// one. Its URL is resolved at each post, so a rotated secret is picked up.
+func webhook(cfg Config, secrets *secret.Resolver, opts Options) *alert.Webhook {
+	ref := cfg.AlertWebhookRef
+	if ref == "" {
+		return nil
 	}
-	return d
+	return &alert.Webhook{
+		URL:    func(ctx context.Context) (secret.Value, error) { return secrets.Resolve(ctx, ref) },
+		Client: opts.HTTPClient,
+	}
+}
+
+// secretResolver resolves credential references through Secrets Manager
+// (or the environment).
+func secretResolver(cfg Config, awsCfg aws.Config, opts Options) *secret.Resolver {
+	sm := secretsmanager.NewFromConfig(awsCfg, func(o *secretsmanager.Options) {
+		if cfg.SecretsManagerEndpoint != "" {
+			o.BaseEndpoint = aws.String(cfg.SecretsManagerEndpoint)
+		}
+	})
+	return secret.NewResolver(sm, secret.WithTTL(cfg.SecretTTL), secret.WithClock(opts.Now))
 }
 
 // Close releases the store.

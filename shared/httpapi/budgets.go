@@ -187,3 +187,15 @@ func (s *Server) listAlerts(w http.ResponseWriter, r *http.Request) error {
 	}
 	return writeJSON(w, http.StatusOK, map[string]any{"items": nonNil(as)})
 }
+
+func (s *Server) listAnomalies(w http.ResponseWriter, r *http.Request) error {
+	since, limit, err := s.parseFeed(r)
+	if err != nil {
+		return err
+	}
+	as, err := s.store.ListAnomalies(r.Context(), since, limit)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, map[string]any{"items": nonNil(as)})
+}

@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"math"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/fiso-dev/fiso/shared/alert"
+	"github.com/fiso-dev/fiso/shared/anomaly"
 	"github.com/fiso-dev/fiso/shared/budget"
 	"github.com/fiso-dev/fiso/shared/catalog"
 	"github.com/fiso-dev/fiso/shared/httpapi"
@@ -290,4 +292,50 @@ func TestSavings(t *testing.T) {
 	if !near(got.Total.SavedUSD, 2.5) {
 		t.Errorf("total saved $%g, want $2.5", got.Total.SavedUSD)
 	}
+}
+
+// TestAlertAndAnomalyFeeds lists what the stores recorded, newest first,
+// bounded by since and limit.
+func TestAlertAndAnomalyFeeds(t *testing.T) {
+	var st *embedded.Store
+	e := newEnvWith(t, func(s *embedded.Store, _ *orchestrator.Options) { st = s })
+	ctx := context.Background()
+	hour := time.Now().UTC().Truncate(time.Hour)
+	for i, fn := range []string{"checkout", "search", "orders"} {
+		a := anomaly.Anomaly{Dimension: "function", Value: fn, Hour: hour.Add(-time.Duration(i) * time.Hour), CostUSD: 3, ExpectedUSD: 1, Score: 9,
+			Reason: "spent $3", DetectedAt: hour}
+		if _, err := st.PutAnomaly(ctx, a); err != nil {
+			t.Fatal(err)
+		}
+	}
+	crossing := budget.Crossing{Budget: budget.Ref{Scope: budget.Team, ID: "payments"}, Period: hour.Format("2006-01"), Threshold: 80, SpentUSD: 8, LimitUSD: 10}
+	if _, err := st.PutAlert(ctx, budget.AlertOf(crossing, hour)); err != nil {
+		t.Fatal(err)
+	}
+	var anomalies struct {
+		Items []anomaly.Anomaly `json:"items"`
+	}
+	since := url.QueryEscape(hour.Add(-90 * time.Minute).Format(time.RFC3339))
+	if err := json.Unmarshal(e.mustDo("GET", "/v1/anomalies?since="+since, adminKey, "", http.StatusOK).Body.Bytes(), &anomalies); err != nil {
+		t.Fatal(err)
+	}
+	if len(anomalies.Items) != 2 || anomalies.Items[0].Value != "checkout" || anomalies.Items[1].Value != "search" {
+		t.Errorf("anomalies since 90 minutes ago = %+v, want checkout then search", anomalies.Items)
+	}
+	if err := json.Unmarshal(e.mustDo("GET", "/v1/anomalies?limit=1", adminKey, "", http.StatusOK).Body.Bytes(), &anomalies); err != nil {
+		t.Fatal(err)
+	}
+	if len(anomalies.Items) != 1 {
+		t.Errorf("limit=1 gave %d anomalies", len(anomalies.Items))
+	}
+	var alerts struct {
+		Items []budget.Alert `json:"items"`
+	}
+	if err := json.Unmarshal(e.mustDo("GET", "/v1/alerts", adminKey, "", http.StatusOK).Body.Bytes(), &alerts); err != nil {
+		t.Fatal(err)
+	}
+	if len(alerts.Items) != 1 || alerts.Items[0].ID != "team/payments/"+hour.Format("2006-01")+"/80" {
+		t.Errorf("alerts = %+v, want the one recorded", alerts.Items)
+	}
+	e.mustDo("GET", "/v1/anomalies", invokerKey, "", http.StatusForbidden)
 }

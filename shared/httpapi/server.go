@@ -33,6 +33,7 @@ type Store interface {
 	store.Models
 	store.Budgets
 	store.Alerts
+	store.Anomalies
 }
 
 // Orchestrator runs invocations.
@@ -129,6 +130,7 @@ func New(st Store, orch Orchestrator, opts Options) *Server {
 		{"PUT /v1/budgets/{scope}/{id}", apikey.Admin, s.putBudget},
 		{"DELETE /v1/budgets/{scope}/{id}", apikey.Admin, s.deleteBudget},
 		{"GET /v1/alerts", apikey.Admin, s.listAlerts},
+		{"GET /v1/anomalies", apikey.Admin, s.listAnomalies},
 
 		{"GET /v1/keys", apikey.Admin, s.listKeys},
 		{"POST /v1/keys", apikey.Admin, s.createKey},

@@ -9,8 +9,10 @@ import (
 	"context"
 	"time"
 
+	"github.com/fiso-dev/fiso/shared/anomaly"
 	"github.com/fiso-dev/fiso/shared/apikey"
 	"github.com/fiso-dev/fiso/shared/catalog"
+	"github.com/fiso-dev/fiso/shared/fault"
 	"github.com/fiso-dev/fiso/shared/invocation"
 	"github.com/fiso-dev/fiso/shared/policy"
 	"github.com/fiso-dev/fiso/shared/predict"
@@ -32,6 +34,7 @@ type Store interface {
 	Models
 	Budgets
 	Alerts
+	Anomalies
 	Close() error
 }
 
@@ -152,4 +155,29 @@ type Models interface {
 	// ModelHistory returns the models of one deployment, newest first, at
 	// most limit of them (limit <= 0: all).
 	ModelHistory(ctx context.Context, function, deployment string, limit int) ([]predict.Model, error)
+}
+
+// CheckAnomaly rejects an anomaly a store cannot key on (Anomalies): a
+// dimension or value that is empty or holds a NUL, or no hour.
+func CheckAnomaly(a anomaly.Anomaly) error {
+	var vs fault.Violations
+	if CheckKeyPart("dimension", a.Dimension) != nil {
+		vs.Add("dimension", "must be set and hold no NUL")
+	}
+	if CheckKeyPart("value", a.Value) != nil {
+		vs.Add("value", "must be set and hold no NUL")
+	}
+	if a.Hour.IsZero() {
+		vs.Add("hour", "is required")
+	}
+	return vs.Err()
+}
+
+// AnomalyOf is an anomaly as a store keeps it: its hour truncated to the UTC
+// hour (its ID names that hour, so two anomalies of one hour are one), its
+// detection time in UTC.
+func AnomalyOf(a anomaly.Anomaly) anomaly.Anomaly {
+	a.Hour = Hour(a.Hour)
+	a.DetectedAt = a.DetectedAt.UTC()
+	return a
 }

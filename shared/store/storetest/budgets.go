@@ -3,6 +3,7 @@ package storetest
 import (
 	"errors"
 	"fmt"
+	"math"
 	"sync"
 	"testing"
 	"time"
@@ -627,7 +628,7 @@ func testBudgetRace(t *testing.T, open opener, actual int64) {
 	}
 	us, err := s.BudgetUsage(ctx, bs, Now())
 	checkErr(t, "BudgetUsage", err, nil)
-	spent := budget.PicoUSD(us[0].SpentUSD)
+	spent := int64(math.Round(us[0].SpentUSD * 1e12)) // back to exact pico-dollars (PicoUSD rounds up)
 	if want := int64(accepted) * actual; spent != want {
 		t.Errorf("key spent %d pico-dollars, want %d (%d calls at %d)", spent, want, accepted, actual)
 	}

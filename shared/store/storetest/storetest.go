@@ -34,4 +34,5 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	t.Run("rate cards", func(t *testing.T) { testRateCards(t, open) })
 	t.Run("models", func(t *testing.T) { testModels(t, open) })
 	t.Run("budgets", func(t *testing.T) { testBudgets(t, open) })
+	t.Run("anomalies", func(t *testing.T) { testAnomalies(t, open) })
 }
