@@ -64,9 +64,9 @@ fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
-## bench: routing, prediction, training, replay and end-to-end overhead figures (README, "Performance")
+## bench: routing, prediction, training, budget enforcement, anomaly detection, replay and end-to-end overhead figures (README, "Performance")
 bench:
-	./.ci/with-moto $(GO) test -run '^$$' -bench . -benchtime 2s -count 1 ./shared/route ./shared/predict ./shared/estimate ./shared/retrain ./shared/orchestrator ./shared/controlplane
+	./.ci/with-moto $(GO) test -run '^$$' -bench . -benchtime 2s -count 1 ./shared/route ./shared/predict ./shared/estimate ./shared/retrain ./shared/orchestrator ./shared/anomaly ./shared/controlplane
 	$(GO) test -run '^$$' -bench . -benchtime 1x -count 1 ./shared/simulate
 
 ## fuzz: run every fuzz target for FUZZTIME each
