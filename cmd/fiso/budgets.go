@@ -137,33 +137,11 @@ func printBudgets(w io.Writer, bs []budgetView) error {
 
 // runSavings prints GET /v1/savings as a table.
 func runSavings(ctx context.Context, args []string, stdout io.Writer) error {
-	fs := flag.NewFlagSet("savings", flag.ContinueOnError)
-	from := fs.String("from", "", "first day, e.g. 2026-11-01 (default: the first of this month)")
-	to := fs.String("to", "", "day after the last (default: tomorrow)")
-	groupBy := fs.String("group-by", "function", "function, team, provider, day, key, region or tag")
-	asJSON := fs.Bool("json", false, "print the API's JSON")
-	base := fs.String("url", envOr("FISO_URL", "http://127.0.0.1:8080"), "FISO's base URL (FISO_URL)")
-	key := fs.String("key", firstEnv("FISO_API_KEY", "FISO_ADMIN_KEY"), "admin API key (FISO_API_KEY, else FISO_ADMIN_KEY)")
-	if pos, err := parseFlags(fs, args); err != nil {
-		return err
-	} else if len(pos) > 0 {
-		return usageError{"usage: fiso savings [--from DAY] [--to DAY] [--group-by function|team|provider|...] [--json]"}
-	}
-	if *key == "" {
-		return usageError{"no API key: pass --key or set FISO_API_KEY"}
-	}
-	q := url.Values{"group_by": {*groupBy}}
-	if *from != "" {
-		q.Set("from", *from)
-	}
-	if *to != "" {
-		q.Set("to", *to)
-	}
-	body, err := apiGet(ctx, *base, "/v1/savings?"+q.Encode(), *key)
+	body, asJSON, err := getCostReport(ctx, "savings", "/v1/savings", "function", args)
 	if err != nil {
-		return fmt.Errorf("get savings: %w", err)
+		return err
 	}
-	if *asJSON {
+	if asJSON {
 		_, err := stdout.Write(body)
 		return err
 	}

@@ -15,33 +15,11 @@ import (
 
 // runCosts prints GET /v1/costs as a table.
 func runCosts(ctx context.Context, args []string, stdout io.Writer) error {
-	fs := flag.NewFlagSet("costs", flag.ContinueOnError)
-	from := fs.String("from", "", "first day, e.g. 2026-11-01 (default: the first of this month)")
-	to := fs.String("to", "", "day after the last (default: tomorrow)")
-	groupBy := fs.String("group-by", "provider", "provider, function, team or day")
-	asJSON := fs.Bool("json", false, "print the API's JSON")
-	base := fs.String("url", envOr("FISO_URL", "http://127.0.0.1:8080"), "FISO's base URL (FISO_URL)")
-	key := fs.String("key", firstEnv("FISO_API_KEY", "FISO_ADMIN_KEY"), "admin API key (FISO_API_KEY, else FISO_ADMIN_KEY)")
-	if pos, err := parseFlags(fs, args); err != nil {
-		return err
-	} else if len(pos) > 0 {
-		return usageError{"usage: fiso costs [--from DAY] [--to DAY] [--group-by provider|function|team|day] [--json]"}
-	}
-	if *key == "" {
-		return usageError{"no API key: pass --key or set FISO_API_KEY"}
-	}
-	q := url.Values{"group_by": {*groupBy}}
-	if *from != "" {
-		q.Set("from", *from)
-	}
-	if *to != "" {
-		q.Set("to", *to)
-	}
-	body, err := apiGet(ctx, *base, "/v1/costs?"+q.Encode(), *key)
+	body, asJSON, err := getCostReport(ctx, "costs", "/v1/costs", "provider", args)
 	if err != nil {
 		return err
 	}
-	if *asJSON {
+	if asJSON {
 		_, err := stdout.Write(body)
 		return err
 	}
@@ -62,4 +40,37 @@ func runCosts(ctx context.Context, args []string, stdout io.Writer) error {
 		fmt.Fprintf(tw, "%s\t%.6f\t%d\t%d\t%d\t\n", r.Group, r.CostUSD, r.Invocations, r.Errors, r.Unpriced)
 	}
 	return tw.Flush()
+}
+
+// getCostReport reads the flags shared by fiso costs and fiso savings
+// (--from, --to, --group-by, --json, --url, --key) and gets the report
+// from path.
+func getCostReport(ctx context.Context, cmd, path, defaultGroup string, args []string) (body []byte, asJSON bool, err error) {
+	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
+	from := fs.String("from", "", "first day, e.g. 2026-11-01 (default: the first of this month)")
+	to := fs.String("to", "", "day after the last (default: tomorrow)")
+	groupBy := fs.String("group-by", defaultGroup, "provider, function, team, day, key, region or tag")
+	jsonOut := fs.Bool("json", false, "print the API's JSON")
+	base := fs.String("url", envOr("FISO_URL", "http://127.0.0.1:8080"), "FISO's base URL (FISO_URL)")
+	key := fs.String("key", firstEnv("FISO_API_KEY", "FISO_ADMIN_KEY"), "admin API key (FISO_API_KEY, else FISO_ADMIN_KEY)")
+	if pos, err := parseFlags(fs, args); err != nil {
+		return nil, false, err
+	} else if len(pos) > 0 {
+		return nil, false, usageError{"usage: fiso " + cmd + " [--from DAY] [--to DAY] [--group-by provider|function|team|day|key|region|tag] [--json]"}
+	}
+	if *key == "" {
+		return nil, false, usageError{"no API key: pass --key or set FISO_API_KEY"}
+	}
+	q := url.Values{"group_by": {*groupBy}}
+	if *from != "" {
+		q.Set("from", *from)
+	}
+	if *to != "" {
+		q.Set("to", *to)
+	}
+	body, err = apiGet(ctx, *base, path+"?"+q.Encode(), *key)
+	if err != nil {
+		return nil, false, fmt.Errorf("get %s: %w", cmd, err)
+	}
+	return body, *jsonOut, nil
 }

@@ -70,43 +70,9 @@ func (s *Store) PutAnomaly(ctx context.Context, a anomaly.Anomaly) (bool, error)
 // ListAnomalies implements store.Anomalies: one Query backwards over the
 // anomalies' partition from the newest hour down to since.
 func (s *Store) ListAnomalies(ctx context.Context, since time.Time, limit int) ([]anomaly.Anomaly, error) {
-	expr, err := expression.NewBuilder().
-		WithKeyCondition(expression.Key(attrPK).Equal(value(kindAnomaly)).And(expression.Key(attrSK).GreaterThanEqual(value(store.TimeKey(since))))).
-		Build()
+	out, err := listFeed[anomaly.Anomaly](ctx, s, kindAnomaly, since, limit)
 	if err != nil {
-		return nil, fmt.Errorf("list anomalies: build query: %w", err)
-	}
-	in := &dynamodb.QueryInput{
-		TableName:                 aws.String(s.tables.Aggregates),
-		KeyConditionExpression:    expr.KeyCondition(),
-		ExpressionAttributeNames:  expr.Names(),
-		ExpressionAttributeValues: expr.Values(),
-		ScanIndexForward:          aws.Bool(false),
-		ConsistentRead:            aws.Bool(true),
-	}
-	if limit > 0 {
-		in.Limit = aws.Int32(int32(min(limit, 1000)))
-	}
-	var out []anomaly.Anomaly
-	for {
-		page, err := s.db.Query(ctx, in)
-		if err != nil {
-			return nil, fmt.Errorf("list anomalies: %w", err)
-		}
-		for _, item := range page.Items {
-			a, err := unmarshalMap[anomaly.Anomaly](item)
-			if err != nil {
-				return nil, fmt.Errorf("list anomalies: decode: %w", err)
-			}
-			out = append(out, a)
-		}
-		if len(page.LastEvaluatedKey) == 0 || (limit > 0 && len(out) >= limit) {
-			break
-		}
-		in.ExclusiveStartKey = page.LastEvaluatedKey
-	}
-	if limit > 0 && len(out) > limit {
-		out = out[:limit]
+		return nil, fmt.Errorf("list anomalies: %w", err)
 	}
 	return out, nil
 }

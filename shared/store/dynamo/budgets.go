@@ -604,11 +604,22 @@ func isTransactionConflict(err error) bool {
 // ListAlerts implements store.Alerts: one Query backwards over the alerts'
 // partition from the newest down to since.
 func (s *Store) ListAlerts(ctx context.Context, since time.Time, limit int) ([]budget.Alert, error) {
+	out, err := listFeed[budget.Alert](ctx, s, kindAlert, since, limit)
+	if err != nil {
+		return nil, fmt.Errorf("list alerts: %w", err)
+	}
+	return out, nil
+}
+
+// listFeed reads a time-ordered partition of the aggregates table (sk
+// begins with store.TimeKey) backwards, from the newest item down to
+// since, at most limit items (limit <= 0: all).
+func listFeed[T any](ctx context.Context, s *Store, pk string, since time.Time, limit int) ([]T, error) {
 	expr, err := expression.NewBuilder().
-		WithKeyCondition(expression.Key(attrPK).Equal(value(kindAlert)).And(expression.Key(attrSK).GreaterThanEqual(value(store.TimeKey(since))))).
+		WithKeyCondition(expression.Key(attrPK).Equal(value(pk)).And(expression.Key(attrSK).GreaterThanEqual(value(store.TimeKey(since))))).
 		Build()
 	if err != nil {
-		return nil, fmt.Errorf("list alerts: build query: %w", err)
+		return nil, fmt.Errorf("build query: %w", err)
 	}
 	in := &dynamodb.QueryInput{
 		TableName:                 aws.String(s.tables.Aggregates),
@@ -621,18 +632,18 @@ func (s *Store) ListAlerts(ctx context.Context, since time.Time, limit int) ([]b
 	if limit > 0 {
 		in.Limit = aws.Int32(int32(min(limit, 1000)))
 	}
-	var out []budget.Alert
+	var out []T
 	for {
 		page, err := s.db.Query(ctx, in)
 		if err != nil {
-			return nil, fmt.Errorf("list alerts: %w", err)
+			return nil, err
 		}
 		for _, item := range page.Items {
-			a, err := unmarshalMap[budget.Alert](item)
+			v, err := unmarshalMap[T](item)
 			if err != nil {
-				return nil, fmt.Errorf("list alerts: decode: %w", err)
+				return nil, fmt.Errorf("decode: %w", err)
 			}
-			out = append(out, a)
+			out = append(out, v)
 		}
 		if len(page.LastEvaluatedKey) == 0 || (limit > 0 && len(out) >= limit) {
 			break
