@@ -129,7 +129,7 @@ func printBudgets(w io.Writer, bs []budgetView) error {
 		if b.LimitUSD > 0 {
 			used = 100 * b.Usage.SpentUSD / b.LimitUSD
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%.2f\t%.6f\t%.6f\t%.6f\t%.1f%%\t%s\n", b.Ref(), b.Usage.Period, b.LimitUSD,
+		fmt.Fprintf(tw, "%s\t%s\t%.6g\t%.6f\t%.6f\t%.6f\t%.1f%%\t%s\n", b.Ref(), b.Usage.Period, b.LimitUSD,
 			b.Usage.SpentUSD, b.Usage.ReservedUSD, b.Usage.RemainingUSD, used, strings.Trim(fmt.Sprint(b.Thresholds), "[]"))
 	}
 	return tw.Flush()

@@ -47,7 +47,17 @@ func budgetRef(r *http.Request) (budget.Ref, error) {
 // budgetView is a budget with its state in the current period.
 type budgetView struct {
 	budget.Budget
-	Usage budget.Usage `json:"usage"`
+	Usage usageView `json:"usage"`
+}
+
+// usageView is budget.Usage without the budget, shown once at the top.
+type usageView struct {
+	Period       string    `json:"period"`
+	PeriodStart  time.Time `json:"period_start"`
+	PeriodEnd    time.Time `json:"period_end"`
+	SpentUSD     float64   `json:"spent_usd"`
+	ReservedUSD  float64   `json:"reserved_usd"`
+	RemainingUSD float64   `json:"remaining_usd"`
 }
 
 func (s *Server) views(ctx context.Context, bs []budget.Budget) ([]budgetView, error) {
@@ -57,8 +67,9 @@ func (s *Server) views(ctx context.Context, bs []budget.Budget) ([]budgetView, e
 	}
 	out := make([]budgetView, len(bs))
 	for i, b := range bs {
-		out[i] = budgetView{Budget: b, Usage: usage[i]}
-		out[i].Usage.Budget = budget.Budget{} // shown once, at the top
+		u := usage[i]
+		out[i] = budgetView{Budget: b, Usage: usageView{Period: u.Period, PeriodStart: u.PeriodStart, PeriodEnd: u.PeriodEnd,
+			SpentUSD: u.SpentUSD, ReservedUSD: u.ReservedUSD, RemainingUSD: u.RemainingUSD}}
 	}
 	return out, nil
 }

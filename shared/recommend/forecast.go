@@ -3,6 +3,7 @@ package recommend
 import (
 	"context"
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/fiso-dev/fiso/shared/budget"
@@ -73,11 +74,11 @@ func (r *run) budget(u budget.Usage) {
 		ElapsedShare: share, BurnUSDPerDay: u.SpentUSD / elapsed.Hours() * 24,
 		ForecastUSD: forecast, OverspendUSD: over, RunsOutAt: runsOut, AlreadyExhausted: exhausted,
 	}
-	title := fmt.Sprintf("Budget %s runs out on %s, before period %s ends: forecast $%.2f against a $%.2f limit",
-		ref, runsOut.Format("2006-01-02 15:04 UTC"), u.Period, forecast, b.LimitUSD)
+	title := fmt.Sprintf("Budget %s runs out on %s, before period %s ends: forecast %s against a %s limit",
+		ref, runsOut.Format("2006-01-02 15:04 UTC"), u.Period, dollars(forecast), dollars(b.LimitUSD))
 	if exhausted {
-		title = fmt.Sprintf("Budget %s is spent for period %s: $%.2f of $%.2f; at this burn the period would cost $%.2f",
-			ref, u.Period, u.SpentUSD, b.LimitUSD, forecast)
+		title = fmt.Sprintf("Budget %s is spent for period %s: %s of %s; at this burn the period would cost %s",
+			ref, u.Period, dollars(u.SpentUSD), dollars(b.LimitUSD), dollars(forecast))
 	}
 	assumptions := []string{
 		"spend continues at the period's average burn so far (settled spend; reserved spend of calls in flight is not counted)",
@@ -89,12 +90,21 @@ func (r *run) budget(u budget.Usage) {
 	r.add(Recommendation{
 		Kind: KindBudgetForecast, Budget: &ref, Function: functionOf(ref),
 		Title: title,
-		Action: fmt.Sprintf("Raise the limit of budget %s to at least $%.2f, or cut its spend by $%.2f this %s; otherwise calls charged to it are refused from %s to %s",
-			ref, forecast, over, b.Period, runsOut.Format(time.RFC3339), end.UTC().Format(time.RFC3339)),
+		Action: fmt.Sprintf("Raise the limit of budget %s to at least %s, or cut its spend by %s this %s; otherwise calls charged to it are refused from %s to %s",
+			ref, dollars(forecast), dollars(over), b.Period, runsOut.Format(time.RFC3339), end.UTC().Format(time.RFC3339)),
 		MonthlySavingsUSD: perMonth,
 		Confidence:        confidence,
 		Evidence:          Evidence{Forecast: f, Assumptions: assumptions},
 	})
+}
+
+// dollars formats an amount in cents, or to the micro-dollar when it is
+// below a cent (a budget on a test function can be).
+func dollars(v float64) string {
+	if v != 0 && math.Abs(v) < 0.01 {
+		return fmt.Sprintf("$%.6f", v)
+	}
+	return fmt.Sprintf("$%.2f", v)
 }
 
 // functionOf is the function a function budget limits, else "".
