@@ -89,6 +89,10 @@ func (d *Dispatcher) Alert(ctx context.Context, crossings []budget.Crossing) {
 
 // Text is an alert in one sentence.
 func Text(a budget.Alert) string {
+	if a.Refusing {
+		return fmt.Sprintf("FISO: budget %s is refusing calls for %s: $%.4f spent plus what calls in flight hold leaves no room under its $%.2f limit.",
+			a.Budget, a.Period, a.SpentUSD, a.LimitUSD)
+	}
 	return fmt.Sprintf("FISO: budget %s reached %g%% of its $%.2f limit for %s ($%.4f spent).",
 		a.Budget, a.Threshold, a.LimitUSD, a.Period, a.SpentUSD)
 }

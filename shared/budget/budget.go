@@ -304,13 +304,23 @@ type Usage struct {
 	RemainingUSD float64   `json:"remaining_usd"`
 }
 
-// Crossing is a threshold a settlement took a budget's spend across.
+// Crossing is a threshold a settlement took a budget's spend across, or
+// (Refusing) the budget's first refusal of a call in a period.
 type Crossing struct {
 	Budget    Ref     `json:"budget"`
 	Period    string  `json:"period"`
 	Threshold float64 `json:"threshold"`
 	SpentUSD  float64 `json:"spent_usd"`
 	LimitUSD  float64 `json:"limit_usd"`
+	// Refusing: the budget refused a call, its committed spend (settled
+	// plus held by calls in flight) leaving no room for it. It counts as
+	// the 100% threshold, whether or not spend reached the limit.
+	Refusing bool `json:"refusing,omitempty"`
+}
+
+// RefusalOf is the crossing a refusal stands for.
+func RefusalOf(e *ExceededError) Crossing {
+	return Crossing{Budget: e.Budget, Period: e.Period, Threshold: 100, SpentUSD: e.SpentUSD, LimitUSD: e.LimitUSD, Refusing: true}
 }
 
 // Crossed returns the thresholds of c that spend moving from before to
@@ -341,14 +351,18 @@ type Alert struct {
 	Threshold float64   `json:"threshold"`
 	SpentUSD  float64   `json:"spent_usd"`
 	LimitUSD  float64   `json:"limit_usd"`
-	At        time.Time `json:"at"`
+	// Refusing: sent when the budget first refused a call in the period
+	// (see Crossing).
+	Refusing bool      `json:"refusing,omitempty"`
+	At       time.Time `json:"at"`
 }
 
 // AlertOf is the alert of a crossing at t.
 func AlertOf(c Crossing, t time.Time) Alert {
 	return Alert{
 		ID:     fmt.Sprintf("%s/%s/%s/%g", c.Budget.Scope, c.Budget.ID, c.Period, c.Threshold),
-		Budget: c.Budget, Period: c.Period, Threshold: c.Threshold, SpentUSD: c.SpentUSD, LimitUSD: c.LimitUSD, At: t.UTC(),
+		Budget: c.Budget, Period: c.Period, Threshold: c.Threshold, SpentUSD: c.SpentUSD, LimitUSD: c.LimitUSD,
+		Refusing: c.Refusing, At: t.UTC(),
 	}
 }
 

@@ -2,8 +2,10 @@ package budget
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/fiso-dev/fiso/shared/cache"
@@ -28,6 +30,11 @@ type Guard struct {
 	alerter Alerter
 	budgets *cache.TTL[[]Budget]
 	opts    GuardOptions
+
+	// refused remembers the budget periods whose refusal this process
+	// has alerted, so that only the first refusal writes an alert.
+	mu      sync.Mutex
+	refused map[string]bool
 }
 
 // GuardOptions tune a Guard. Zero values take the defaults.
@@ -56,7 +63,7 @@ func NewGuard(ledger Ledger, alerter Alerter, opts GuardOptions) *Guard {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	return &Guard{ledger: ledger, alerter: alerter, budgets: cache.New[[]Budget](opts.CacheTTL, 1, opts.Now), opts: opts}
+	return &Guard{ledger: ledger, alerter: alerter, budgets: cache.New[[]Budget](opts.CacheTTL, 1, opts.Now), opts: opts, refused: map[string]bool{}}
 }
 
 // Applicable returns the budgets that apply to s, narrowest first (none:
@@ -93,10 +100,46 @@ func (g *Guard) Reserve(ctx context.Context, id string, budgets []Budget, amount
 	}
 	r := NewReservation(id, budgets, amountUSD, g.opts.Now(), g.opts.HoldFor)
 	if err := g.ledger.Reserve(ctx, r); err != nil {
+		var ee *ExceededError
+		if errors.As(err, &ee) {
+			g.alertRefusal(ctx, ee)
+		}
 		return Hold{}, fmt.Errorf("reserve $%.9f for call %s: %w", amountUSD, id, err)
 	}
 	return Hold{r: r}, nil
 }
+
+// alertRefusal alerts a budget's first refusal in a period (as its 100%
+// threshold: the store records it once across every process), so that
+// the owner hears of refused calls even while settled spend is below the
+// limit. A process alerts a budget period once at most.
+func (g *Guard) alertRefusal(ctx context.Context, e *ExceededError) {
+	if g.alerter == nil {
+		return
+	}
+	key := e.Budget.String() + "/" + e.Period
+	g.mu.Lock()
+	if g.refused[key] {
+		g.mu.Unlock()
+		return
+	}
+	if len(g.refused) > 10_000 { // periods pass; a long-lived process forgets them
+		clear(g.refused)
+	}
+	g.refused[key] = true
+	g.mu.Unlock()
+	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), alertTimeout)
+	defer cancel()
+	g.alerter.Alert(actx, []Crossing{RefusalOf(e)})
+}
+
+// Time bounds of a settlement and of the alerts it sends, each on a
+// context of its own: a call's counters must settle even if the caller
+// went, and a slow webhook must not stop them.
+const (
+	settleTimeout = 5 * time.Second
+	alertTimeout  = 3 * time.Second
+)
 
 // Settle replaces the hold by the call's actual cost and sends the alerts
 // of the thresholds it crossed. It runs on a context of its own (the
@@ -106,7 +149,7 @@ func (g *Guard) Settle(ctx context.Context, h Hold, actualUSD float64) {
 	if !h.Held() {
 		return
 	}
-	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), settleTimeout)
 	defer cancel()
 	crossings, err := g.ledger.Settle(sctx, h.r, PicoUSD(actualUSD))
 	if err != nil {
@@ -114,7 +157,9 @@ func (g *Guard) Settle(ctx context.Context, h Hold, actualUSD float64) {
 		return
 	}
 	if len(crossings) > 0 && g.alerter != nil {
-		g.alerter.Alert(sctx, crossings)
+		actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), alertTimeout)
+		defer cancel()
+		g.alerter.Alert(actx, crossings)
 	}
 }
 

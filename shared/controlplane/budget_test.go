@@ -73,7 +73,7 @@ func TestBudgetHoldsUnderConcurrency(t *testing.T) {
 			one := checkCost(t, s, s.mustCall("POST", "/v1/functions/sample/invoke", `{}`, 200), "provider-reported")
 			limit := 150 * one
 			s.mustCall("PUT", "/v1/budgets/function/sample",
-				fmt.Sprintf(`{"period":"month","limit_usd":%s,"thresholds":[25,50,75]}`, strconv.FormatFloat(limit, 'g', -1, 64)), 201)
+				fmt.Sprintf(`{"period":"month","limit_usd":%s,"thresholds":[25,50,100]}`, strconv.FormatFloat(limit, 'g', -1, 64)), 201)
 
 			var (
 				wg       sync.WaitGroup
@@ -167,11 +167,14 @@ func TestBudgetHoldsUnderConcurrency(t *testing.T) {
 			if err := json.Unmarshal(s.mustCall("GET", "/v1/alerts", "", 200).body, &alerts); err != nil {
 				t.Fatal(err)
 			}
-			count := map[float64]int{}
+			count, refusing := map[float64]int{}, 0
 			for _, a := range alerts.Items {
 				count[a.Threshold]++
+				if a.Refusing {
+					refusing++
+				}
 			}
-			for _, th := range []float64{25, 50, 75} {
+			for _, th := range []float64{25, 50} {
 				want := 0
 				if u.SpentUSD >= limit*th/100 {
 					want = 1
@@ -179,6 +182,12 @@ func TestBudgetHoldsUnderConcurrency(t *testing.T) {
 				if count[th] != want {
 					t.Errorf("%d alerts for %g%% (spent %.1f%% of the limit), want %d", count[th], th, 100*u.SpentUSD/limit, want)
 				}
+			}
+			// The first refusal alerts as the 100% threshold, once, however
+			// many calls were refused (settled spend stays under the limit
+			// here: the refusals come from what calls in flight hold).
+			if count[100] != 1 || refusing != 1 {
+				t.Errorf("%d alerts for 100%%, %d of them refusals; want exactly one refusal alert (%d refusals)", count[100], refusing, len(refusals))
 			}
 		})
 	}

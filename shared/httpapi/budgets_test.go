@@ -191,6 +191,20 @@ func TestOverlappingBudgets(t *testing.T) {
 				t.Errorf("refusal = %+v, Retry-After %q; want the budget's limit, period, the call's amount and a Retry-After", p, w.Header().Get("Retry-After"))
 			}
 			checkSpent(t, e, limits, false)
+
+			// The refusal alerted once, as the named budget's 100%, and a
+			// second refusal does not alert again.
+			e.do(request{method: "POST", path: "/v1/functions/sample/invoke", key: invokerKey, body: `{}`})
+			var alerts struct {
+				Items []budget.Alert `json:"items"`
+			}
+			if err := json.Unmarshal(e.mustDo("GET", "/v1/alerts", adminKey, "", http.StatusOK).Body.Bytes(), &alerts); err != nil {
+				t.Fatal(err)
+			}
+			if len(alerts.Items) != 1 || !alerts.Items[0].Refusing || alerts.Items[0].Threshold != 100 ||
+				string(alerts.Items[0].Budget.Scope)+"/"+alerts.Items[0].Budget.ID != want {
+				t.Errorf("alerts = %+v, want one refusal alert for %s", alerts.Items, want)
+			}
 		})
 	}
 }

@@ -105,7 +105,13 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		p = newProblem(r, http.StatusPaymentRequired, ee.Error())
 		p.Budget = &budgetProblem{Scope: ee.Budget.Scope, ID: ee.Budget.ID, Period: ee.Period, PeriodEnd: ee.PeriodEnd,
 			LimitUSD: ee.LimitUSD, SpentUSD: ee.SpentUSD, ReservedUSD: ee.ReservedUSD, AmountUSD: ee.AmountUSD}
-		if wait := ee.PeriodEnd.Sub(s.opts.Now()); wait > 0 {
+		// Calls in flight release what they hold beyond their cost within
+		// a request's time; with none, only the next period has room.
+		wait := ee.PeriodEnd.Sub(s.opts.Now())
+		if ee.ReservedUSD > 0 {
+			wait = min(wait, s.opts.RequestTimeout)
+		}
+		if wait > 0 {
 			w.Header().Set("Retry-After", strconv.FormatInt(int64(wait.Seconds())+1, 10))
 		}
 	case errors.As(err, &afe):

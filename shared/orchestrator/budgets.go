@@ -37,27 +37,20 @@ func (s *Service) applicableBudgets(ctx context.Context, fn catalog.Function, ca
 	return bs, nil
 }
 
-// reserve holds the call's cost on its first deployment against its
-// budgets: the p95 cost predicted for the call when the deployment's model
-// is confident (so that the actual rarely exceeds it); otherwise, when
-// FISO does not yet know how long the function runs, the most one attempt
-// can be billed, the list price of a call lasting the whole attempt
-// timeout. Either way the surplus is released when the call settles.
-func (s *Service) reserve(ctx context.Context, id string, budgets []budget.Budget, first catalog.Deployment, ests map[string]route.Estimate) (budget.Hold, error) {
+// reserve holds the call's cost against its budgets: the most the first
+// attempt can cost on any deployment of the plan (an open circuit can skip
+// the first): the p95 cost predicted for the call where the deployment's
+// model is confident (so that the actual rarely exceeds it), and otherwise,
+// while FISO does not yet know how long the function runs there, the list
+// price of a call lasting the whole attempt timeout. The surplus is
+// released when the call settles. A failover's later attempts are not held.
+func (s *Service) reserve(ctx context.Context, id string, budgets []budget.Budget, order []catalog.Deployment, ests map[string]route.Estimate) (budget.Hold, error) {
 	if len(budgets) == 0 {
 		return budget.Hold{}, nil
 	}
-	amount := math.NaN()
-	if e, ok := ests[first.ID]; ok && e.Confident {
-		amount = e.CostP95USD
-	}
-	if !(amount > 0) && s.opts.Pricer != nil { // no confident (or no finite) prediction
-		if c, err := s.opts.Pricer.Price(ctx, first, pricing.Usage{DurationMs: float64(s.opts.AttemptTimeout.Milliseconds())}); err == nil {
-			amount = c.TotalUSD
-		}
-	}
-	if !(amount > 0) {
-		amount = 0 // unpriceable: the call is held at nothing and settles what it costs
+	amount := 0.0 // unpriceable: the call is held at nothing and settles what it costs
+	for _, d := range order {
+		amount = max(amount, s.firstAttemptCost(ctx, d, ests))
 	}
 	h, err := s.opts.Budgets.Reserve(ctx, id, budgets, amount)
 	var ee *budget.ExceededError
@@ -69,6 +62,22 @@ func (s *Service) reserve(ctx context.Context, id string, budgets []budget.Budge
 		return budget.Hold{}, fault.Unavailable("the budget counters cannot be updated; try again shortly")
 	}
 	return h, nil
+}
+
+// firstAttemptCost is what reserve holds for an attempt on d (0 when it
+// cannot be priced).
+func (s *Service) firstAttemptCost(ctx context.Context, d catalog.Deployment, ests map[string]route.Estimate) float64 {
+	if e, ok := ests[d.ID]; ok && e.Confident && e.CostP95USD > 0 && !math.IsInf(e.CostP95USD, 0) {
+		return e.CostP95USD
+	}
+	if s.opts.Pricer == nil {
+		return 0
+	}
+	c, err := s.opts.Pricer.Price(ctx, d, pricing.Usage{DurationMs: float64(s.opts.AttemptTimeout.Milliseconds())})
+	if err != nil || !(c.TotalUSD > 0) {
+		return 0
+	}
+	return c.TotalUSD
 }
 
 // settle replaces the hold by what the call cost. An unpriced call (a

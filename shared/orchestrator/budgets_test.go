@@ -61,7 +61,7 @@ func TestBudgetsHoldCalls(t *testing.T) {
 		name   string
 		b      *recordingBudgets
 		script map[string]func(context.Context) (cloud.Response, error)
-		est    *route.Estimate // of aws, the first deployment
+		est    map[string]route.Estimate
 		// wantErr is what Invoke fails with (nil: it answers).
 		wantErr      error
 		wantCalls    int
@@ -73,13 +73,17 @@ func TestBudgetsHoldCalls(t *testing.T) {
 		{name: "without a confident prediction, held at the price of a call of the whole attempt timeout on the first deployment, settled at the actual cost",
 			b: &recordingBudgets{applicable: []budget.Budget{team}}, script: map[string]func(context.Context) (cloud.Response, error){"aws": slow},
 			wantCalls: 1, wantReserved: []float64{2000e-6}, wantSettled: []float64{40e-6}, wantRecorded: true},
-		{name: "a confident prediction is held at its p95 cost",
+		{name: "confident predictions: held at the dearest p95 cost of a first attempt (an open circuit may skip aws)",
 			b: &recordingBudgets{applicable: []budget.Budget{team}}, script: map[string]func(context.Context) (cloud.Response, error){"aws": slow},
-			est:       &route.Estimate{LatencyMs: 30, LatencyP95Ms: 45, CostUSD: 30e-6, CostP95USD: 45e-6, Reliability: 1, DistanceKm: -1, Samples: 500, Confident: true},
-			wantCalls: 1, wantReserved: []float64{45e-6}, wantSettled: []float64{40e-6}, wantRecorded: true},
-		{name: "a prediction that is not confident yet is not trusted",
+			est:       map[string]route.Estimate{"aws": confident(45e-6), "gcp": confident(60e-6), "azure": confident(30e-6)},
+			wantCalls: 1, wantReserved: []float64{60e-6}, wantSettled: []float64{40e-6}, wantRecorded: true},
+		{name: "a deployment whose prediction is not confident yet is held at its attempt timeout's price",
 			b: &recordingBudgets{applicable: []budget.Budget{team}}, script: map[string]func(context.Context) (cloud.Response, error){"aws": slow},
-			est:       &route.Estimate{LatencyMs: 30, LatencyP95Ms: 45, CostUSD: 30e-6, CostP95USD: 45e-6, Reliability: 1, DistanceKm: -1, Samples: 20},
+			est: map[string]route.Estimate{"aws": confident(45e-6), "gcp": func() route.Estimate {
+				e := confident(60e-6)
+				e.Confident = false
+				return e
+			}(), "azure": confident(30e-6)},
 			wantCalls: 1, wantReserved: []float64{2000e-6}, wantSettled: []float64{40e-6}, wantRecorded: true},
 		{name: "a failover settles every billed attempt",
 			b: &recordingBudgets{applicable: []budget.Budget{team}}, script: map[string]func(context.Context) (cloud.Response, error){
@@ -112,7 +116,7 @@ func TestBudgetsHoldCalls(t *testing.T) {
 				return clock
 			}}
 			if tc.est != nil {
-				opts.Estimator = &recordingEstimator{estimates: map[string]route.Estimate{"aws": *tc.est}}
+				opts.Estimator = &recordingEstimator{estimates: tc.est}
 			}
 			fx := newFixture(t, opts)
 			for k, v := range tc.script {
@@ -154,6 +158,10 @@ func TestBudgetsHoldCalls(t *testing.T) {
 			}
 		})
 	}
+}
+
+func confident(p95 float64) route.Estimate {
+	return route.Estimate{LatencyMs: 30, LatencyP95Ms: 45, CostUSD: p95 * 2 / 3, CostP95USD: p95, Reliability: 1, DistanceKm: -1, Samples: 500, Confident: true}
 }
 
 func near(got, want []float64) bool {

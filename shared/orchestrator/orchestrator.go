@@ -196,7 +196,7 @@ func (s *Service) Invoke(ctx context.Context, call Call) (Result, error) {
 	}
 
 	id := s.opts.NewID()
-	hold, err := s.reserve(ctx, id, budgets, plan.Order[0], req.Estimates)
+	hold, err := s.reserve(ctx, id, budgets, plan.Order, req.Estimates)
 	if err != nil {
 		return Result{}, err
 	}

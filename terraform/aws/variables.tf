@@ -67,6 +67,13 @@ variable "function_name" {
     condition     = var.function_name == null || can(regex("^[A-Za-z0-9_-]{1,64}$", coalesce(var.function_name, "x")))
     error_message = "function_name must be 1-64 letters, digits, '-' or '_'."
   }
+
+  # The control plane may invoke only functions named fiso-workload-*
+  # (and tagged fiso:workload = true, which the module sets).
+  validation {
+    condition     = var.function_name == null || startswith(coalesce(var.function_name, "fiso-workload-"), "fiso-workload-")
+    error_message = "function_name must start with fiso-workload-: the control plane may invoke no other Lambda function."
+  }
 }
 
 variable "log_retention_days" {
