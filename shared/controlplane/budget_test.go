@@ -12,9 +12,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fiso-dev/fiso/shared/alert"
 	"github.com/fiso-dev/fiso/shared/budget"
 	"github.com/fiso-dev/fiso/shared/controlplane"
 	"github.com/fiso-dev/fiso/shared/httpapi"
+	"github.com/fiso-dev/fiso/shared/testenv"
 )
 
 // invokeOnce is one invocation of the sample from a goroutine: its status,
@@ -67,6 +69,9 @@ func TestBudgetHoldsUnderConcurrency(t *testing.T) {
 			// calls run at once against a small limit.
 			cfg := controlplane.Defaults()
 			cfg.AttemptTimeout = time.Second
+			// Alerts go out on an EventBridge bus (moto), as in the cloud.
+			cfg.EventBus, cfg.EventsEndpoint = "fiso-budget-"+string(kind), testenv.Moto(t)
+			events := testenv.NewEventBus(t, testenv.AWSConfig(), cfg.EventsEndpoint, cfg.EventBus)
 			s := newStack(t, kind, cfg, nil)
 			// One call prices the sample, so that the limit can be set to a
 			// number of calls.
@@ -188,6 +193,11 @@ func TestBudgetHoldsUnderConcurrency(t *testing.T) {
 			// here: the refusals come from what calls in flight hold).
 			if count[100] != 1 || refusing != 1 {
 				t.Errorf("%d alerts for 100%%, %d of them refusals; want exactly one refusal alert (%d refusals)", count[100], refusing, len(refusals))
+			}
+			// Each recorded alert was published once on the bus.
+			published := testenv.Count(events.Receive(t, len(alerts.Items)+1))
+			if published[alert.EventBudgetThreshold] != len(alerts.Items) {
+				t.Errorf("%d %q events on the bus, want one per alert (%d)", published[alert.EventBudgetThreshold], alert.EventBudgetThreshold, len(alerts.Items))
 			}
 		})
 	}
