@@ -345,12 +345,12 @@ func (c Charge) Crossed(before, after int64) []Crossing {
 type Alert struct {
 	// ID is derived from the budget, period and threshold, so that the
 	// same crossing always has the same ID.
-	ID        string    `json:"id"`
-	Budget    Ref       `json:"budget"`
-	Period    string    `json:"period"`
-	Threshold float64   `json:"threshold"`
-	SpentUSD  float64   `json:"spent_usd"`
-	LimitUSD  float64   `json:"limit_usd"`
+	ID        string  `json:"id"`
+	Budget    Ref     `json:"budget"`
+	Period    string  `json:"period"`
+	Threshold float64 `json:"threshold"`
+	SpentUSD  float64 `json:"spent_usd"`
+	LimitUSD  float64 `json:"limit_usd"`
 	// Refusing: sent when the budget first refused a call in the period
 	// (see Crossing).
 	Refusing bool      `json:"refusing,omitempty"`
