@@ -22,7 +22,7 @@ type SampleWorkloadProps struct {
 	// default fiso-workload-sample, the name terraform/aws gives it too (so
 	// deploy one or the other, not both).
 	FunctionName string
-	// MemoryMB is the function's memory; default 128.
+	// MemoryMB is the function's memory; default 256, as terraform/* deploy it.
 	MemoryMB float64
 	// LogRetention is how long CloudWatch keeps its logs; default one month.
 	LogRetention awslogs.RetentionDays
@@ -37,7 +37,7 @@ func NewSampleWorkload(scope constructs.Construct, id string, props SampleWorklo
 		p.FunctionName = DefaultWorkloadPrefix + "sample"
 	}
 	if p.MemoryMB == 0 {
-		p.MemoryMB = 128
+		p.MemoryMB = 256
 	}
 	if p.LogRetention == "" {
 		p.LogRetention = awslogs.RetentionDays_ONE_MONTH
@@ -62,7 +62,7 @@ func NewSampleWorkload(scope constructs.Construct, id string, props SampleWorklo
 	stack := awscdk.NewStack(scope, jsii.String(id), &stackProps)
 	fn := newGoFunction(stack, goFunction{
 		id: "SampleFunction", zip: zip, name: p.FunctionName, description: "FISO sample workload",
-		memoryMB: p.MemoryMB, timeout: awscdk.Duration_Seconds(jsii.Number(10)), retention: p.LogRetention,
+		memoryMB: p.MemoryMB, timeout: awscdk.Duration_Seconds(jsii.Number(30)), retention: p.LogRetention,
 	})
 	awscdk.Tags_Of(fn).Add(jsii.String(WorkloadTagKey), jsii.String(WorkloadTagValue), nil)
 

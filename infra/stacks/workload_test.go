@@ -31,7 +31,7 @@ func TestSampleWorkload(t *testing.T) {
 			"Runtime":       "provided.al2023",
 			"Architectures": []any{"arm64"},
 			"Handler":       "bootstrap",
-			"MemorySize":    128,
+			"MemorySize":    256,
 			"Tags":          assertions.Match_ArrayWith(&[]any{map[string]any{"Key": "fiso:workload", "Value": "true"}}),
 		})
 	})
