@@ -6,38 +6,16 @@ package main
 
 import (
 	"context"
-	"log/slog"
-	"os"
-
-	"github.com/aws/aws-lambda-go/events"
-	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/fiso-dev/fiso/shared/controlplane"
+	"github.com/fiso-dev/fiso/shared/lambdajob"
 )
 
-func main() {
-	controlplane.TuneGC(os.Getenv)
-	logger := slog.New(slog.NewJSONHandler(os.Stdout, nil))
-	h, err := newHandler(context.Background(), os.Getenv, controlplane.Options{Logger: logger})
-	if err != nil {
-		logger.Error("start the finops job", slog.Any("error", err))
-		os.Exit(1)
-	}
-	lambda.Start(h)
-}
+func main() { lambdajob.Start("finops", newHandler) }
 
-type handler func(ctx context.Context, ev events.EventBridgeEvent) (controlplane.FinOpsReport, error)
-
-func newHandler(ctx context.Context, getenv func(string) string, opts controlplane.Options) (handler, error) {
-	cfg, st, err := controlplane.OpenForJob(ctx, getenv, opts)
-	if err != nil {
-		return nil, err
-	}
-	job, err := controlplane.NewFinOpsJob(ctx, cfg, st, opts)
-	if err != nil {
-		return nil, err
-	}
-	return func(ctx context.Context, _ events.EventBridgeEvent) (controlplane.FinOpsReport, error) {
-		return job.Run(ctx)
-	}, nil
+func newHandler(ctx context.Context, getenv func(string) string, opts controlplane.Options) (lambdajob.Handler[controlplane.FinOpsReport], error) {
+	return lambdajob.New(ctx, getenv, opts, controlplane.NewFinOpsJob,
+		func(ctx context.Context, job *controlplane.FinOpsJob) (controlplane.FinOpsReport, error) {
+			return job.Run(ctx)
+		})
 }
