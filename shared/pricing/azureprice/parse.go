@@ -1,7 +1,6 @@
 package azureprice
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -52,12 +51,8 @@ type item struct {
 
 func decodePage(r io.Reader) (page, error) {
 	var p page
-	dec := json.NewDecoder(r)
-	if err := dec.Decode(&p); err != nil {
-		return page{}, fmt.Errorf("decode page: %w", err)
-	}
-	if dec.More() {
-		return page{}, errors.New("decode page: data after the JSON document")
+	if err := pricelist.DecodeOne(r, &p); err != nil {
+		return page{}, err
 	}
 	if p.Items == nil {
 		return page{}, errors.New("Items: missing")
@@ -79,25 +74,9 @@ func Parse(r io.Reader, region, source string, fetchedAt time.Time) ([]pricing.C
 	if err != nil {
 		return nil, fmt.Errorf("read: %w", err)
 	}
-	var pages []page
-	if trimmed := bytes.TrimLeft(body, " \t\r\n"); len(trimmed) > 0 && trimmed[0] == '[' {
-		var raws []json.RawMessage
-		if err := json.Unmarshal(body, &raws); err != nil {
-			return nil, fmt.Errorf("decode pages: %w", err)
-		}
-		for i, raw := range raws {
-			p, err := decodePage(bytes.NewReader(raw))
-			if err != nil {
-				return nil, fmt.Errorf("page %d: %w", i+1, err)
-			}
-			pages = append(pages, p)
-		}
-	} else {
-		p, err := decodePage(bytes.NewReader(body))
-		if err != nil {
-			return nil, err
-		}
-		pages = append(pages, p)
+	pages, _, err := pricelist.Pages(body, decodePage)
+	if err != nil {
+		return nil, err
 	}
 	if region == "" {
 		if region, err = pagesRegion(pages); err != nil {

@@ -1,7 +1,6 @@
 package gcpprice
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -71,12 +70,8 @@ type money struct {
 
 func decodePage(r io.Reader) (skuPage, error) {
 	var p skuPage
-	dec := json.NewDecoder(r)
-	if err := dec.Decode(&p); err != nil {
-		return skuPage{}, fmt.Errorf("decode page: %w", err)
-	}
-	if dec.More() {
-		return skuPage{}, errors.New("decode page: data after the JSON document")
+	if err := pricelist.DecodeOne(r, &p); err != nil {
+		return skuPage{}, err
 	}
 	if p.SKUs == nil {
 		return skuPage{}, errors.New("skus: missing")
@@ -96,25 +91,17 @@ func Parse(r io.Reader, region, source string, fetchedAt time.Time) ([]pricing.C
 	if err != nil {
 		return nil, fmt.Errorf("read: %w", err)
 	}
+	pages, array, err := pricelist.Pages(body, decodePage)
+	if err != nil {
+		return nil, err
+	}
 	var skus []located
-	if trimmed := bytes.TrimLeft(body, " \t\r\n"); len(trimmed) > 0 && trimmed[0] == '[' {
-		var raws []json.RawMessage
-		if err := json.Unmarshal(body, &raws); err != nil {
-			return nil, fmt.Errorf("decode pages: %w", err)
+	for i, p := range pages {
+		prefix := ""
+		if array {
+			prefix = fmt.Sprintf("page %d ", i+1)
 		}
-		for i, raw := range raws {
-			p, err := decodePage(bytes.NewReader(raw))
-			if err != nil {
-				return nil, fmt.Errorf("page %d: %w", i+1, err)
-			}
-			skus = append(skus, locate(p, fmt.Sprintf("page %d ", i+1))...)
-		}
-	} else {
-		p, err := decodePage(bytes.NewReader(body))
-		if err != nil {
-			return nil, err
-		}
-		skus = locate(p, "")
+		skus = append(skus, locate(p, prefix)...)
 	}
 	return build(skus, region, source, fetchedAt)
 }

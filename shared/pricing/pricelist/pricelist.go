@@ -1,10 +1,13 @@
 // Package pricelist is what the three price-list fetchers share: a bounded
-// GET with errors that never repeat a secret-bearing URL, and the last step
-// of making a card.
+// GET with errors that never repeat a secret-bearing URL, reading saved
+// responses (one page or an array of pages), and the last step of making a
+// card.
 package pricelist
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -128,4 +131,43 @@ func Finish(c *pricing.Card) error {
 		return fmt.Errorf("card %s: validate: %w", c.KeyOf(), err)
 	}
 	return nil
+}
+
+// DecodeOne decodes exactly one JSON document from r into v: data after it
+// is an error, as a truncated or concatenated response would be.
+func DecodeOne(r io.Reader, v any) error {
+	dec := json.NewDecoder(r)
+	if err := dec.Decode(v); err != nil {
+		return fmt.Errorf("decode page: %w", err)
+	}
+	if dec.More() {
+		return errors.New("decode page: data after the JSON document")
+	}
+	return nil
+}
+
+// Pages reads a saved price-list response: one page, or a JSON array of the
+// pages of one query, each read by decode. It reports whether the body was
+// an array; the errors of an array's pages say which page ("page 2: ...").
+func Pages[P any](body []byte, decode func(io.Reader) (P, error)) (pages []P, array bool, err error) {
+	trimmed := bytes.TrimLeft(body, " \t\r\n")
+	if len(trimmed) == 0 || trimmed[0] != '[' {
+		p, err := decode(bytes.NewReader(body))
+		if err != nil {
+			return nil, false, err
+		}
+		return []P{p}, false, nil
+	}
+	var raws []json.RawMessage
+	if err := json.Unmarshal(body, &raws); err != nil {
+		return nil, true, fmt.Errorf("decode pages: %w", err)
+	}
+	for i, raw := range raws {
+		p, err := decode(bytes.NewReader(raw))
+		if err != nil {
+			return nil, true, fmt.Errorf("page %d: %w", i+1, err)
+		}
+		pages = append(pages, p)
+	}
+	return pages, true, nil
 }
