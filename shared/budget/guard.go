@@ -135,15 +135,17 @@ func (g *Guard) alertRefusal(ctx context.Context, e *ExceededError) {
 
 // Time bounds of a settlement and of the alerts it sends, each on a
 // context of its own: a call's counters must settle even if the caller
-// went, and a slow webhook must not stop them.
+// went, and a slow webhook must not stop them. A settlement has long: a
+// store saturated by a burst of calls answers slowly, and a reservation
+// left unsettled holds its budget until the sweeper releases it.
 const (
-	settleTimeout = 5 * time.Second
+	settleTimeout = 30 * time.Second
 	alertTimeout  = 3 * time.Second
 )
 
 // Settle replaces the hold by the call's actual cost and sends the alerts
 // of the thresholds it crossed. It runs on a context of its own (the
-// caller may have gone), bounded by a few seconds; a failure is logged, and
+// caller may have gone), bounded by settleTimeout; a failure is logged, and
 // the sweeper releases the reservation when it expires.
 func (g *Guard) Settle(ctx context.Context, h Hold, actualUSD float64) {
 	if !h.Held() {

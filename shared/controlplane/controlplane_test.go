@@ -2,6 +2,7 @@ package controlplane_test
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -82,7 +83,8 @@ func newStack(t testing.TB, kind storeKind, cfg controlplane.Config, wrap func(s
 	opts := controlplane.Options{AWS: &awsCfg, Logger: slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))}
 	if kind == dynamoStore {
 		cfg.DynamoDBEndpoint = testenv.Moto(t)
-		suffix := strings.ToLower(strings.ReplaceAll(t.Name(), "/", "-"))
+		// Fresh names each run, so that a test may run again (-count).
+		suffix := strings.ToLower(strings.ReplaceAll(t.Name(), "/", "-") + "-" + rand.Text()[:6])
 		cfg.ConfigTable, cfg.InvocationsTable, cfg.AggregatesTable = "cfg-"+suffix, "inv-"+suffix, "agg-"+suffix
 		client := dynamodb.NewFromConfig(awsCfg, func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(cfg.DynamoDBEndpoint) })
 		if err := dynamo.CreateTables(context.Background(), client, cfg.DynamoTables()); err != nil {

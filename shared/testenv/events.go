@@ -3,6 +3,7 @@ package testenv
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"testing"
 	"time"
 
@@ -44,6 +45,17 @@ func NewEventBus(t testing.TB, cfg aws.Config, endpoint, bus string) EventQueue 
 		Targets: []ebtypes.Target{{Id: aws.String("queue"), Arn: aws.String(attrs.Attributes["QueueArn"])}}}); err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() {
+		// Taken down in reverse, so that a test may run again (-count).
+		ctx := context.Background()
+		_, terr := eb.RemoveTargets(ctx, &eventbridge.RemoveTargetsInput{Rule: aws.String(bus), EventBusName: aws.String(bus), Ids: []string{"queue"}})
+		_, rerr := eb.DeleteRule(ctx, &eventbridge.DeleteRuleInput{Name: aws.String(bus), EventBusName: aws.String(bus)})
+		_, berr := eb.DeleteEventBus(ctx, &eventbridge.DeleteEventBusInput{Name: aws.String(bus)})
+		_, qerr := q.DeleteQueue(ctx, &sqs.DeleteQueueInput{QueueUrl: created.QueueUrl})
+		if err := errors.Join(terr, rerr, berr, qerr); err != nil {
+			t.Errorf("take down event bus %s: %v", bus, err)
+		}
+	})
 	return EventQueue{sqs: q, url: created.QueueUrl}
 }
 

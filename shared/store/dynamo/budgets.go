@@ -2,6 +2,7 @@ package dynamo
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"hash/fnv"
@@ -13,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/smithy-go"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/fiso-dev/fiso/shared/budget"
@@ -59,11 +61,18 @@ import (
 // call writes fail with TransactionConflict under load, while plain
 // conditional writes to one item are serialized by DynamoDB.
 //
-// Settle deletes the record on condition it exists (so it happens once:
+// Settle takes the record (UpdateItem SET taker = :token on condition it
+// exists and no other settlement or sweep took it, so that it happens once:
 // after a settlement or a sweep, Settle changes nothing), then adds to each
 // charge's counter (ADD spent :actual, committed :actual-amount), reading
-// spent back (UPDATED_NEW) to tell which thresholds it crossed. Sweep
-// deletes each expired record the same way and releases its amount.
+// spent back (UPDATED_NEW) to tell which thresholds it crossed, then
+// deletes the record. Sweep takes each expired record the same way,
+// releases its amount and deletes it. Taking by token rather than deleting
+// at once costs a write, and buys a take that can be retried: a take whose
+// answer was lost (a timeout, a dropped connection, which a store saturated
+// by a burst of calls gives) is retried with the same token and finds the
+// record its own, where a retried delete would find the record gone and
+// leave its amount committed for the rest of the period.
 //
 // Crash windows (a process that dies between two writes of one
 // operation; DynamoDB itself loses nothing), each a few milliseconds long,
@@ -72,14 +81,14 @@ import (
 //     sweeper releases every charge of the record, the ones never added
 //     too, so those budgets undercount by one call's amount for the
 //     period;
-//   - in an undo, a Settle or a sweep, after the record's delete and
+//   - in an undo, a Settle or a sweep, after the record's take and
 //     before the counters: the amount stays committed for the rest of the
 //     period (an overcount, which errs toward refusing), and a
 //     settlement's spend is not counted.
 //
-// Writes whose answer is lost (a timeout the SDK retries) can likewise
-// apply twice or seem not to apply; the code takes the reading that errs
-// toward refusing.
+// Counter updates whose answer is lost (a timeout the SDK retries) can
+// likewise apply twice or seem not to apply; the code takes the reading
+// that errs toward refusing.
 
 // budgetSK is a definition's sort key, and the counters' partition.
 func budgetSK(r budget.Ref) string { return string(r.Scope) + "#" + r.ID }
@@ -369,34 +378,93 @@ func (s *Store) add(ctx context.Context, c budget.Charge, spent, committed int64
 	return n, nil
 }
 
-// takeReservation deletes a reservation record on condition that it is
-// still there and returns it; found is false when another settlement or
-// sweep took it first.
-func (s *Store) takeReservation(ctx context.Context, key map[string]types.AttributeValue) (r budget.Reservation, found bool, err error) {
-	expr, err := expression.NewBuilder().WithCondition(exists()).Build()
+// attrTaker names the settlement or sweep that took a reservation record.
+const attrTaker = "taker"
+
+// takeAttemptTimeout bounds one attempt to take a reservation record; a
+// slower answer is retried while the caller's context lasts.
+const takeAttemptTimeout = 4 * time.Second
+
+// takeReservation takes a reservation record for taker (a token of one
+// settlement or sweep) and returns it; found is false when another
+// settlement or sweep took it first, or it is gone. The take is a
+// conditional write (SET taker on condition the record exists and has no
+// taker but this one), so it is safe to retry: an attempt whose outcome is
+// unknown (a timeout, a dropped connection, a server error: the write may
+// have been applied without the answer arriving, and the SDK's own retry
+// would then find the record taken) is retried with the same token, which
+// finds the record its own. The record itself is deleted by forget, after
+// the counters.
+func (s *Store) takeReservation(ctx context.Context, key map[string]types.AttributeValue, taker string) (budget.Reservation, bool, error) {
+	expr, err := expression.NewBuilder().
+		WithUpdate(expression.Set(attr(attrTaker), value(taker))).
+		WithCondition(exists().And(expression.Or(attr(attrTaker).AttributeNotExists(), attr(attrTaker).Equal(value(taker))))).
+		Build()
 	if err != nil {
-		return r, false, fmt.Errorf("build condition: %w", err)
+		return budget.Reservation{}, false, fmt.Errorf("build condition: %w", err)
 	}
-	out, err := s.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{
+	in := &dynamodb.UpdateItemInput{
+		TableName:                 aws.String(s.tables.Aggregates),
+		Key:                       key,
+		UpdateExpression:          expr.Update(),
+		ConditionExpression:       expr.Condition(),
+		ExpressionAttributeNames:  expr.Names(),
+		ExpressionAttributeValues: expr.Values(),
+		ReturnValues:              types.ReturnValueAllNew,
+	}
+	backoff := 50 * time.Millisecond
+	for {
+		actx, cancel := context.WithTimeout(ctx, takeAttemptTimeout)
+		out, err := s.db.UpdateItem(actx, in)
+		cancel()
+		if _, failed := conditionFailed(err); failed {
+			return budget.Reservation{}, false, nil
+		}
+		if err == nil {
+			r, err := unmarshalMap[budget.Reservation](out.Attributes)
+			if err != nil {
+				return r, true, fmt.Errorf("decode the reservation record: %w", err)
+			}
+			return r, true, nil
+		}
+		if !outcomeUnknown(err) || ctx.Err() != nil {
+			return budget.Reservation{}, false, fmt.Errorf("take the reservation record: %w", err)
+		}
+		select {
+		case <-ctx.Done():
+			return budget.Reservation{}, false, fmt.Errorf("take the reservation record: %w", err)
+		case <-time.After(backoff):
+		}
+		backoff = min(2*backoff, time.Second)
+	}
+}
+
+// outcomeUnknown reports whether a failed write may have been applied:
+// anything but an error the service answered as the client's fault.
+func outcomeUnknown(err error) bool {
+	var api smithy.APIError
+	return !errors.As(err, &api) || api.ErrorFault() != smithy.FaultClient
+}
+
+// forget deletes a record its taker is done with. A failure leaves it, taken,
+// to the sweeper, which deletes taken records once they expire without
+// releasing anything: the record's amounts were already settled.
+func (s *Store) forget(ctx context.Context, key map[string]types.AttributeValue, taker string) {
+	expr, err := expression.NewBuilder().WithCondition(attr(attrTaker).Equal(value(taker))).Build()
+	if err != nil {
+		return
+	}
+	_, _ = s.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{
 		TableName:                 aws.String(s.tables.Aggregates),
 		Key:                       key,
 		ConditionExpression:       expr.Condition(),
 		ExpressionAttributeNames:  expr.Names(),
 		ExpressionAttributeValues: expr.Values(),
-		ReturnValues:              types.ReturnValueAllOld,
 	})
-	if _, failed := conditionFailed(err); failed {
-		return r, false, nil
-	}
-	if err != nil {
-		return r, false, fmt.Errorf("delete the reservation record: %w", err)
-	}
-	r, err = unmarshalMap[budget.Reservation](out.Attributes)
-	if err != nil {
-		return r, true, fmt.Errorf("decode the reservation record: %w", err)
-	}
-	return r, true, nil
 }
+
+// newTaker returns a token for one settlement or sweep.
+func newTaker(kind string) string { return kind + "/" + rand.Text() }
 
 // Settle implements store.Budgets (see the comment at the top of the
 // file). Its counters are updated together; the crossings come in the
@@ -411,7 +479,8 @@ func (s *Store) Settle(ctx context.Context, r budget.Reservation, actualPico int
 	if len(r.Charges) == 0 {
 		return nil, nil
 	}
-	held, found, err := s.takeReservation(ctx, reservationKey(r))
+	key, taker := reservationKey(r), newTaker("settle")
+	held, found, err := s.takeReservation(ctx, key, taker)
 	if err != nil {
 		return nil, fmt.Errorf("settle %s: %w", r.ID, err)
 	}
@@ -431,10 +500,12 @@ func (s *Store) Settle(ctx context.Context, r budget.Reservation, actualPico int
 		})
 	}
 	if err := g.Wait(); err != nil {
-		// The record is gone: a retry would change nothing. What was not
+		// The record is taken: a retry would change nothing. What was not
 		// counted stays committed for the rest of the period.
+		s.forget(ctx, key, taker)
 		return nil, fmt.Errorf("settle %s (its reservation is taken; a budget it was charged to was not updated): %w", r.ID, err)
 	}
+	s.forget(ctx, key, taker)
 	var out []budget.Crossing
 	for _, cs := range crossed {
 		out = append(out, cs...)
@@ -444,19 +515,27 @@ func (s *Store) Settle(ctx context.Context, r budget.Reservation, actualPico int
 
 // SweepReservations implements store.Budgets: one Query per shard for the
 // records that expired before now (their sk starts with the expiry), then
-// each is taken (a conditional delete, so that of two sweepers, or a
-// sweeper and a late settlement, one does it) and its amount released.
+// each is taken (a conditional write, so that of two sweepers, or a sweeper
+// and a late settlement, one does it), its amount released and the record
+// deleted. A record some settlement or sweep took but could not delete is
+// deleted without releasing anything.
 func (s *Store) SweepReservations(ctx context.Context, now time.Time) (int, error) {
 	var swept atomic.Int64
 	g, gctx := errgroup.WithContext(ctx)
 	for n := range reservationShards {
 		g.Go(func() error {
-			keys, err := s.expiredReservations(gctx, reservationPK(n), store.TimeKey(now))
+			items, err := s.expiredReservations(gctx, reservationPK(n), store.TimeKey(now))
 			if err != nil {
 				return err
 			}
-			for _, key := range keys {
-				r, found, err := s.takeReservation(gctx, key)
+			for _, item := range items {
+				key := map[string]types.AttributeValue{attrPK: item[attrPK], attrSK: item[attrSK]}
+				if t, ok := item[attrTaker].(*types.AttributeValueMemberS); ok {
+					s.forget(gctx, key, t.Value)
+					continue
+				}
+				taker := newTaker("sweep")
+				r, found, err := s.takeReservation(gctx, key, taker)
 				if err != nil {
 					return err
 				}
@@ -466,6 +545,7 @@ func (s *Store) SweepReservations(ctx context.Context, now time.Time) (int, erro
 				if held := s.release(gctx, r.Charges, r.AmountPico); len(held) > 0 {
 					return fmt.Errorf("release reservation %s: %d of its %d budgets were not updated", r.ID, len(held), len(r.Charges))
 				}
+				s.forget(gctx, key, taker)
 				swept.Add(1)
 			}
 			return nil
@@ -477,12 +557,12 @@ func (s *Store) SweepReservations(ctx context.Context, now time.Time) (int, erro
 	return int(swept.Load()), nil
 }
 
-// expiredReservations returns the keys of one shard's records with sk
-// below before.
+// expiredReservations returns the keys and takers of one shard's records
+// with sk below before.
 func (s *Store) expiredReservations(ctx context.Context, pk, before string) ([]map[string]types.AttributeValue, error) {
 	expr, err := expression.NewBuilder().
 		WithKeyCondition(expression.Key(attrPK).Equal(value(pk)).And(expression.Key(attrSK).LessThan(value(before)))).
-		WithProjection(expression.NamesList(attr(attrPK), attr(attrSK))).
+		WithProjection(expression.NamesList(attr(attrPK), attr(attrSK), attr(attrTaker))).
 		Build()
 	if err != nil {
 		return nil, fmt.Errorf("build query: %w", err)
