@@ -74,18 +74,24 @@ func (d *Dispatcher) Alert(ctx context.Context, crossings []budget.Crossing) {
 			continue // another call crossed it first and sent it
 		}
 		logger.LogAttrs(ctx, slog.LevelWarn, "budget alert", slog.String("alert", a.ID), slog.Float64("spent_usd", a.SpentUSD), slog.Float64("limit_usd", a.LimitUSD))
+		dctx, cancel := context.WithTimeout(ctx, deliveryTimeout)
 		if d.Events != nil {
-			if err := d.Events.Publish(ctx, eventbus.Event{DetailType: EventBudgetThreshold, Detail: a}); err != nil {
+			if err := d.Events.Publish(dctx, eventbus.Event{DetailType: EventBudgetThreshold, Detail: a}); err != nil {
 				logger.LogAttrs(ctx, slog.LevelError, "publish budget alert", slog.String("alert", a.ID), slog.Any("error", err))
 			}
 		}
 		if d.Webhook != nil {
-			if err := d.Webhook.Post(ctx, Text(a), a); err != nil {
+			if err := d.Webhook.Post(dctx, Text(a), a); err != nil {
 				logger.LogAttrs(ctx, slog.LevelError, "post budget alert to the webhook", slog.String("alert", a.ID), slog.Any("error", err))
 			}
 		}
+		cancel()
 	}
 }
+
+// deliveryTimeout bounds the publishing and posting of one alert: the call
+// that crossed its threshold waits for them.
+const deliveryTimeout = 5 * time.Second
 
 // Text is an alert in one sentence.
 func Text(a budget.Alert) string {

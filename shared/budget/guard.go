@@ -135,12 +135,13 @@ func (g *Guard) alertRefusal(ctx context.Context, e *ExceededError) {
 
 // Time bounds of a settlement and of the alerts it sends, each on a
 // context of its own: a call's counters must settle even if the caller
-// went, and a slow webhook must not stop them. A settlement has long: a
-// store saturated by a burst of calls answers slowly, and a reservation
-// left unsettled holds its budget until the sweeper releases it.
+// went, and a slow alert must not stop them. Both are long: a store
+// saturated by a burst of calls answers slowly, a reservation left
+// unsettled holds its budget until the sweeper releases it, and an alert
+// not recorded is never sent (the alerter bounds its deliveries itself).
 const (
 	settleTimeout = 30 * time.Second
-	alertTimeout  = 3 * time.Second
+	alertTimeout  = 30 * time.Second
 )
 
 // Settle replaces the hold by the call's actual cost and sends the alerts

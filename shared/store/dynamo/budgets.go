@@ -2,7 +2,6 @@ package dynamo
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"hash/fnv"
@@ -14,7 +13,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-	"github.com/aws/smithy-go"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/fiso-dev/fiso/shared/budget"
@@ -35,7 +33,7 @@ import (
 //	aggregates  pk "BUDGET#<scope>#<id>"   sk period ("2026-11", "2026-11-26")   spent, committed (N, pico-dollars)
 //	aggregates  pk "RESV#<n>"              sk "<TimeKey(ExpiresAt)>#<id>"         budget.Reservation attributes
 //	aggregates  pk "ALERT"                 sk "<TimeKey(At)>#<id>"                budget.Alert attributes
-//	aggregates  pk "ALERTID"               sk id                                  guard: the alert is recorded
+//	aggregates  pk "ALERTID"               sk id                                  guard: the alert is recorded, by (token)
 //
 // n is FNV-1a(reservation ID) mod 8: a sweep queries the eight partitions
 // for sk < TimeKey(now). No item has a ttl: DynamoDB's TTL would delete a
@@ -381,20 +379,17 @@ func (s *Store) add(ctx context.Context, c budget.Charge, spent, committed int64
 // attrTaker names the settlement or sweep that took a reservation record.
 const attrTaker = "taker"
 
-// takeAttemptTimeout bounds one attempt to take a reservation record; a
-// slower answer is retried while the caller's context lasts.
-const takeAttemptTimeout = 4 * time.Second
+// attrBy names the call that recorded an alert (on its guard item).
+const attrBy = "by"
 
 // takeReservation takes a reservation record for taker (a token of one
 // settlement or sweep) and returns it; found is false when another
 // settlement or sweep took it first, or it is gone. The take is a
 // conditional write (SET taker on condition the record exists and has no
-// taker but this one), so it is safe to retry: an attempt whose outcome is
-// unknown (a timeout, a dropped connection, a server error: the write may
-// have been applied without the answer arriving, and the SDK's own retry
-// would then find the record taken) is retried with the same token, which
-// finds the record its own. The record itself is deleted by forget, after
-// the counters.
+// taker but this one), so that retryUnknown may repeat it: a take applied
+// without its answer arriving (and the SDK's own retry) finds the record
+// its own, where a repeated delete would find it gone. The record itself
+// is deleted by forget, after the counters.
 func (s *Store) takeReservation(ctx context.Context, key map[string]types.AttributeValue, taker string) (budget.Reservation, bool, error) {
 	expr, err := expression.NewBuilder().
 		WithUpdate(expression.Set(attr(attrTaker), value(taker))).
@@ -403,47 +398,30 @@ func (s *Store) takeReservation(ctx context.Context, key map[string]types.Attrib
 	if err != nil {
 		return budget.Reservation{}, false, fmt.Errorf("build condition: %w", err)
 	}
-	in := &dynamodb.UpdateItemInput{
-		TableName:                 aws.String(s.tables.Aggregates),
-		Key:                       key,
-		UpdateExpression:          expr.Update(),
-		ConditionExpression:       expr.Condition(),
-		ExpressionAttributeNames:  expr.Names(),
-		ExpressionAttributeValues: expr.Values(),
-		ReturnValues:              types.ReturnValueAllNew,
+	var out *dynamodb.UpdateItemOutput
+	err = retryUnknown(ctx, func(ctx context.Context) (err error) {
+		out, err = s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+			TableName:                 aws.String(s.tables.Aggregates),
+			Key:                       key,
+			UpdateExpression:          expr.Update(),
+			ConditionExpression:       expr.Condition(),
+			ExpressionAttributeNames:  expr.Names(),
+			ExpressionAttributeValues: expr.Values(),
+			ReturnValues:              types.ReturnValueAllNew,
+		})
+		return err
+	})
+	if _, failed := conditionFailed(err); failed {
+		return budget.Reservation{}, false, nil
 	}
-	backoff := 50 * time.Millisecond
-	for {
-		actx, cancel := context.WithTimeout(ctx, takeAttemptTimeout)
-		out, err := s.db.UpdateItem(actx, in)
-		cancel()
-		if _, failed := conditionFailed(err); failed {
-			return budget.Reservation{}, false, nil
-		}
-		if err == nil {
-			r, err := unmarshalMap[budget.Reservation](out.Attributes)
-			if err != nil {
-				return r, true, fmt.Errorf("decode the reservation record: %w", err)
-			}
-			return r, true, nil
-		}
-		if !outcomeUnknown(err) || ctx.Err() != nil {
-			return budget.Reservation{}, false, fmt.Errorf("take the reservation record: %w", err)
-		}
-		select {
-		case <-ctx.Done():
-			return budget.Reservation{}, false, fmt.Errorf("take the reservation record: %w", err)
-		case <-time.After(backoff):
-		}
-		backoff = min(2*backoff, time.Second)
+	if err != nil {
+		return budget.Reservation{}, false, fmt.Errorf("take the reservation record: %w", err)
 	}
-}
-
-// outcomeUnknown reports whether a failed write may have been applied:
-// anything but an error the service answered as the client's fault.
-func outcomeUnknown(err error) bool {
-	var api smithy.APIError
-	return !errors.As(err, &api) || api.ErrorFault() != smithy.FaultClient
+	r, err := unmarshalMap[budget.Reservation](out.Attributes)
+	if err != nil {
+		return r, true, fmt.Errorf("decode the reservation record: %w", err)
+	}
+	return r, true, nil
 }
 
 // forget deletes a record its taker is done with. A failure leaves it, taken,
@@ -463,9 +441,6 @@ func (s *Store) forget(ctx context.Context, key map[string]types.AttributeValue,
 	})
 }
 
-// newTaker returns a token for one settlement or sweep.
-func newTaker(kind string) string { return kind + "/" + rand.Text() }
-
 // Settle implements store.Budgets (see the comment at the top of the
 // file). Its counters are updated together; the crossings come in the
 // order of the charges.
@@ -479,7 +454,7 @@ func (s *Store) Settle(ctx context.Context, r budget.Reservation, actualPico int
 	if len(r.Charges) == 0 {
 		return nil, nil
 	}
-	key, taker := reservationKey(r), newTaker("settle")
+	key, taker := reservationKey(r), newToken("settle")
 	held, found, err := s.takeReservation(ctx, key, taker)
 	if err != nil {
 		return nil, fmt.Errorf("settle %s: %w", r.ID, err)
@@ -534,7 +509,7 @@ func (s *Store) SweepReservations(ctx context.Context, now time.Time) (int, erro
 					s.forget(gctx, key, t.Value)
 					continue
 				}
-				taker := newTaker("sweep")
+				taker := newToken("sweep")
 				r, found, err := s.takeReservation(gctx, key, taker)
 				if err != nil {
 					return err
@@ -629,14 +604,20 @@ func (s *Store) PutAlert(ctx context.Context, a budget.Alert) (bool, error) {
 	}
 	item[attrPK] = &types.AttributeValueMemberS{Value: kindAlert}
 	item[attrSK] = &types.AttributeValueMemberS{Value: store.TimeKey(a.At) + "#" + a.ID}
-	expr, err := expression.NewBuilder().WithCondition(attr(attrPK).AttributeNotExists()).Build()
+	// The guard carries a token of this call, so that a repeat of a write
+	// applied without its answer arriving finds its own guard and reports
+	// the alert as first, where another call's guard means it was sent.
+	token := newToken("alert")
+	guard := configKey(kindAlertID, a.ID)
+	guard[attrBy] = &types.AttributeValueMemberS{Value: token}
+	expr, err := expression.NewBuilder().WithCondition(expression.Or(attr(attrPK).AttributeNotExists(), attr(attrBy).Equal(value(token)))).Build()
 	if err != nil {
 		return false, fmt.Errorf("put alert %q: build condition: %w", a.ID, err)
 	}
 	in := &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
 		{Put: &types.Put{
 			TableName:                 aws.String(s.tables.Aggregates),
-			Item:                      configKey(kindAlertID, a.ID),
+			Item:                      guard,
 			ConditionExpression:       expr.Condition(),
 			ExpressionAttributeNames:  expr.Names(),
 			ExpressionAttributeValues: expr.Values(),
@@ -644,7 +625,10 @@ func (s *Store) PutAlert(ctx context.Context, a budget.Alert) (bool, error) {
 		{Put: &types.Put{TableName: aws.String(s.tables.Aggregates), Item: item}},
 	}}
 	for attempt := 1; ; attempt++ {
-		_, err = s.db.TransactWriteItems(ctx, in)
+		err = retryUnknown(ctx, func(ctx context.Context) error {
+			_, err := s.db.TransactWriteItems(ctx, in)
+			return err
+		})
 		if err == nil {
 			return true, nil
 		}

@@ -21,19 +21,37 @@ import (
 )
 
 // lossyHTTP sends requests to moto one at a time (like serialHTTP) and
-// loses the answers of the first requests that take a reservation record:
-// moto applies them, and the client sees a dropped connection, as from a
-// store saturated by a burst of calls.
+// loses the answers of the first requests of one operation whose body
+// holds a string: moto applies them (when sent), and the client sees a
+// dropped connection, as from a store saturated by a burst of calls.
 type lossyHTTP struct {
 	serialHTTP
-	mu   sync.Mutex
-	lose int // answers still to lose
-	lost int
-	sent bool // whether a lost request reaches moto first
+	op, match string
+	mu        sync.Mutex
+	lose      int // answers still to lose
+	lost      int
+	sent      bool // whether a lost request reaches moto first
+}
+
+func newLossy(t *testing.T, op, match string) (*Store, *lossyHTTP) {
+	t.Helper()
+	lossy := &lossyHTTP{serialHTTP: serialHTTP{next: awshttp.NewBuildableClient()}, op: op, match: match}
+	client := dynamodb.NewFromConfig(testenv.AWSConfig(), func(o *dynamodb.Options) {
+		o.BaseEndpoint = aws.String(testenv.Moto(t))
+		o.HTTPClient = lossy
+	})
+	return New(client, newTables(t, client), WithClock(storetest.Now)), lossy
+}
+
+// loseNext loses the answers of the next n matching requests.
+func (c *lossyHTTP) loseNext(n int, sent bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.lose, c.lost, c.sent = n, 0, sent
 }
 
 func (c *lossyHTTP) Do(req *http.Request) (*http.Response, error) {
-	if req.Header.Get("X-Amz-Target") != "DynamoDB_20120810.UpdateItem" || req.Body == nil {
+	if req.Header.Get("X-Amz-Target") != "DynamoDB_20120810."+c.op || req.Body == nil {
 		return c.serialHTTP.Do(req)
 	}
 	body, err := io.ReadAll(req.Body)
@@ -42,7 +60,7 @@ func (c *lossyHTTP) Do(req *http.Request) (*http.Response, error) {
 	}
 	req.Body = io.NopCloser(bytes.NewReader(body))
 	c.mu.Lock()
-	lose := c.lose > 0 && strings.Contains(string(body), kindReservation) && strings.Contains(string(body), "SET")
+	lose := c.lose > 0 && strings.Contains(string(body), c.match)
 	if lose {
 		c.lose--
 		c.lost++
@@ -59,27 +77,25 @@ func (c *lossyHTTP) Do(req *http.Request) (*http.Response, error) {
 	return nil, errors.New("read tcp 127.0.0.1: connection reset by peer")
 }
 
+// losses are the ways a write's answer is lost: the SDK retries 3 times.
+var losses = []struct {
+	name string
+	lose int
+	sent bool
+}{
+	{"applied, answer lost once (the SDK retries)", 1, true},
+	{"applied, answers lost past the SDK's retries", 5, true},
+	{"never arrived, past the SDK's retries", 5, false},
+}
+
 // TestSettleSurvivesLostAnswers settles reservations whose takes are lost
 // on the wire, applied or not, fewer times than the SDK retries and more:
 // every one settles exactly once, and nothing stays committed.
 func TestSettleSurvivesLostAnswers(t *testing.T) {
-	tests := []struct {
-		name string
-		lose int
-		sent bool
-	}{
-		{"applied, answer lost once (the SDK retries)", 1, true},
-		{"applied, answers lost past the SDK's retries", 5, true},
-		{"never arrived, past the SDK's retries", 5, false},
-	}
-	for _, tt := range tests {
+	for _, tt := range losses {
 		t.Run(tt.name, func(t *testing.T) {
-			lossy := &lossyHTTP{serialHTTP: serialHTTP{next: awshttp.NewBuildableClient()}}
-			client := dynamodb.NewFromConfig(testenv.AWSConfig(), func(o *dynamodb.Options) {
-				o.BaseEndpoint = aws.String(testenv.Moto(t))
-				o.HTTPClient = lossy
-			})
-			s := New(client, newTables(t, client), WithClock(storetest.Now))
+			// The take is the UpdateItem that sets the taker.
+			s, lossy := newLossy(t, "UpdateItem", attrTaker)
 			ctx := t.Context()
 			b := budget.Budget{Scope: budget.Function, ID: "resize", Period: budget.Day, LimitUSD: 1, UpdatedAt: storetest.Now()}
 			b.Normalize()
@@ -91,9 +107,7 @@ func TestSettleSurvivesLostAnswers(t *testing.T) {
 				t.Fatalf("Reserve: %v", err)
 			}
 
-			lossy.mu.Lock()
-			lossy.lose, lossy.sent = tt.lose, tt.sent
-			lossy.mu.Unlock()
+			lossy.loseNext(tt.lose, tt.sent)
 			cs, err := s.Settle(ctx, r, budget.PicoUSD(0.6))
 			if err != nil {
 				t.Fatalf("Settle: %v", err)
@@ -120,6 +134,35 @@ func TestSettleSurvivesLostAnswers(t *testing.T) {
 	}
 }
 
+// TestPutAlertSurvivesLostAnswers records alerts whose writes are lost on
+// the wire: the call that recorded one is told it was first (and sends
+// it), and any other call that it was not.
+func TestPutAlertSurvivesLostAnswers(t *testing.T) {
+	for _, tt := range losses {
+		t.Run(tt.name, func(t *testing.T) {
+			s, lossy := newLossy(t, "TransactWriteItems", kindAlertID)
+			ctx := t.Context()
+			a := budget.Alert{ID: "team/imaging/2031-03/80", Budget: budget.Ref{Scope: budget.Team, ID: "imaging"}, Period: "2031-03",
+				Threshold: 80, SpentUSD: 8, LimitUSD: 10, At: storetest.Now()}
+			lossy.loseNext(tt.lose, tt.sent)
+			first, err := s.PutAlert(ctx, a)
+			if err != nil || !first {
+				t.Fatalf("PutAlert = %v, %v; want first", first, err)
+			}
+			if lossy.lost != tt.lose {
+				t.Fatalf("lost %d answers, want %d: the test did not reach the write", lossy.lost, tt.lose)
+			}
+			if first, err := s.PutAlert(ctx, a); err != nil || first {
+				t.Errorf("another call's PutAlert = %v, %v; want not first", first, err)
+			}
+			got, err := s.ListAlerts(ctx, storetest.Now().Add(-time.Hour), 10)
+			if err != nil || len(got) != 1 || got[0].ID != a.ID {
+				t.Errorf("ListAlerts = %+v, %v; want the one alert", got, err)
+			}
+		})
+	}
+}
+
 // TestSweepDeletesTakenRecords: a record whose settlement took it and
 // could not delete it is deleted by the sweep once expired, releasing
 // nothing (its settlement counted it).
@@ -135,10 +178,10 @@ func TestSweepDeletesTakenRecords(t *testing.T) {
 	if err := s.Reserve(ctx, r); err != nil {
 		t.Fatalf("Reserve: %v", err)
 	}
-	if _, found, err := s.takeReservation(ctx, reservationKey(r), newTaker("settle")); err != nil || !found {
+	if _, found, err := s.takeReservation(ctx, reservationKey(r), newToken("settle")); err != nil || !found {
 		t.Fatalf("takeReservation = %v, %v; want found", found, err)
 	}
-	if _, found, err := s.takeReservation(ctx, reservationKey(r), newTaker("sweep")); err != nil || found {
+	if _, found, err := s.takeReservation(ctx, reservationKey(r), newToken("sweep")); err != nil || found {
 		t.Fatalf("a second taker: takeReservation = %v, %v; want not found", found, err)
 	}
 	if n, err := s.SweepReservations(ctx, r.ExpiresAt.Add(time.Second)); err != nil || n != 0 {
