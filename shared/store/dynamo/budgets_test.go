@@ -97,15 +97,7 @@ func TestSettleSurvivesLostAnswers(t *testing.T) {
 			// The take is the UpdateItem that sets the taker.
 			s, lossy := newLossy(t, "UpdateItem", attrTaker)
 			ctx := t.Context()
-			b := budget.Budget{Scope: budget.Function, ID: "resize", Period: budget.Day, LimitUSD: 1, UpdatedAt: storetest.Now()}
-			b.Normalize()
-			if _, _, err := s.PutBudget(ctx, b, store.AnyVersion); err != nil {
-				t.Fatalf("PutBudget: %v", err)
-			}
-			r := budget.NewReservation("call-1", []budget.Budget{b}, 0.25, storetest.Now(), 2*time.Minute)
-			if err := s.Reserve(ctx, r); err != nil {
-				t.Fatalf("Reserve: %v", err)
-			}
+			b, r := reserveOne(t, s, budget.Function, "resize", budget.Day)
 
 			lossy.loseNext(tt.lose, tt.sent)
 			cs, err := s.Settle(ctx, r, budget.PicoUSD(0.6))
@@ -169,15 +161,7 @@ func TestPutAlertSurvivesLostAnswers(t *testing.T) {
 func TestSweepDeletesTakenRecords(t *testing.T) {
 	s, _ := openStore(t, WithClock(storetest.Now))
 	ctx := t.Context()
-	b := budget.Budget{Scope: budget.Team, ID: "imaging", Period: budget.Month, LimitUSD: 1, UpdatedAt: storetest.Now()}
-	b.Normalize()
-	if _, _, err := s.PutBudget(ctx, b, store.AnyVersion); err != nil {
-		t.Fatalf("PutBudget: %v", err)
-	}
-	r := budget.NewReservation("call-1", []budget.Budget{b}, 0.25, storetest.Now(), 2*time.Minute)
-	if err := s.Reserve(ctx, r); err != nil {
-		t.Fatalf("Reserve: %v", err)
-	}
+	b, r := reserveOne(t, s, budget.Team, "imaging", budget.Month)
 	if _, found, err := s.takeReservation(ctx, reservationKey(r), newToken("settle")); err != nil || !found {
 		t.Fatalf("takeReservation = %v, %v; want found", found, err)
 	}
@@ -189,6 +173,21 @@ func TestSweepDeletesTakenRecords(t *testing.T) {
 	}
 	checkCounter(t, s, b, 0, budget.PicoUSD(0.25))
 	checkNoRecord(t, s, r)
+}
+
+// reserveOne stores a $1 budget and reserves $0.25 of it for one call.
+func reserveOne(t *testing.T, s *Store, scope budget.Scope, id string, period budget.Period) (budget.Budget, budget.Reservation) {
+	t.Helper()
+	b := budget.Budget{Scope: scope, ID: id, Period: period, LimitUSD: 1, UpdatedAt: storetest.Now()}
+	b.Normalize()
+	if _, _, err := s.PutBudget(t.Context(), b, store.AnyVersion); err != nil {
+		t.Fatalf("PutBudget: %v", err)
+	}
+	r := budget.NewReservation("call-1", []budget.Budget{b}, 0.25, storetest.Now(), 2*time.Minute)
+	if err := s.Reserve(t.Context(), r); err != nil {
+		t.Fatalf("Reserve: %v", err)
+	}
+	return b, r
 }
 
 func checkCounter(t *testing.T, s *Store, b budget.Budget, spent, committed int64) {
