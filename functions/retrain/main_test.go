@@ -50,12 +50,16 @@ func TestScheduledRun(t *testing.T) {
 	// gcp has too few calls.
 	rng := rand.New(rand.NewPCG(1, 2))
 	at := time.Now().UTC().Add(-20 * time.Hour)
+	var mid time.Time // a logged call's time: the typical call's hour and weekday
 	for i := range 70 {
 		d, ms := aws1, 80.0
 		if i%7 == 6 {
 			d, ms = gcp, 40
 		}
 		at = at.Add(time.Duration(60+rng.IntN(900)) * time.Second)
+		if i == 35 {
+			mid = at
+		}
 		dur := ms * (1 + 0.1*rng.NormFloat64())
 		cold := rng.IntN(4) == 0
 		r := invocation.Record{
@@ -118,7 +122,10 @@ func TestScheduledRun(t *testing.T) {
 	if err != nil || len(models) != 1 || models[0].Deployment != aws1.ID || models[0].Samples == 0 {
 		t.Fatalf("stored models = %+v (%v), want aws's", models, err)
 	}
-	typical := predict.Features{PayloadBytes: 1000, Hour: 12, Weekday: 2, IdleSeconds: 500, RecentLatencyMs: 80, DistanceKm: -1}
+	// The log covers some 10 hours of one or two days, so a call at a
+	// fixed hour would be an extrapolation on most days the test runs.
+	hour, weekday := predict.Calendar(mid)
+	typical := predict.Features{PayloadBytes: 1000, Hour: hour, Weekday: weekday, IdleSeconds: 500, RecentLatencyMs: 80, DistanceKm: -1}
 	if p := models[0].Predict(typical); p.LatencyMs < 50 || p.LatencyMs > 130 {
 		t.Errorf("stored model predicts %.1f ms for a typical call, want about 80", p.LatencyMs)
 	}

@@ -67,11 +67,14 @@ func Require(t testing.TB, format string, args ...any) {
 }
 
 // AWSConfig is an SDK configuration for talking to moto: static dummy
-// credentials and us-east-1. Point clients at Moto(t) with BaseEndpoint.
+// credentials, us-east-1, and an HTTP client that sends the requests of
+// every client of the test binary to moto one at a time (see motoHTTP).
+// Point clients at Moto(t) with BaseEndpoint.
 func AWSConfig() aws.Config {
 	return aws.Config{
 		Region:      "us-east-1",
 		Credentials: credentials.NewStaticCredentialsProvider("testing", "testing", ""),
+		HTTPClient:  motoClient,
 	}
 }
 
@@ -90,10 +93,12 @@ func startMoto() (string, error) {
 		return "", fmt.Errorf("start %s: %w", bin, err)
 	}
 	motoCmd = cmd
-	url := fmt.Sprintf("http://127.0.0.1:%d", port)
+	host := fmt.Sprintf("127.0.0.1:%d", port)
+	url := "http://" + host
 	if err := WaitHTTP(url+"/moto-api/", 30*time.Second); err != nil {
 		return "", fmt.Errorf("moto_server did not come up on %s: %w", url, err)
 	}
+	motoHost.Store(&host)
 	return url, nil
 }
 

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/fiso-dev/fiso/shared/budget"
@@ -20,12 +19,12 @@ import (
 	"github.com/fiso-dev/fiso/shared/testenv"
 )
 
-// lossyHTTP sends requests to moto one at a time (like serialHTTP) and
-// loses the answers of the first requests of one operation whose body
+// lossyHTTP sends requests to moto one at a time (as testenv's client
+// does) and loses the answers of the first requests of one operation whose body
 // holds a string: moto applies them (when sent), and the client sees a
 // dropped connection, as from a store saturated by a burst of calls.
 type lossyHTTP struct {
-	serialHTTP
+	next      aws.HTTPClient
 	op, match string
 	mu        sync.Mutex
 	lose      int // answers still to lose
@@ -35,7 +34,7 @@ type lossyHTTP struct {
 
 func newLossy(t *testing.T, op, match string) (*Store, *lossyHTTP) {
 	t.Helper()
-	lossy := &lossyHTTP{serialHTTP: serialHTTP{next: awshttp.NewBuildableClient()}, op: op, match: match}
+	lossy := &lossyHTTP{next: testenv.AWSConfig().HTTPClient, op: op, match: match}
 	client := dynamodb.NewFromConfig(testenv.AWSConfig(), func(o *dynamodb.Options) {
 		o.BaseEndpoint = aws.String(testenv.Moto(t))
 		o.HTTPClient = lossy
@@ -52,7 +51,7 @@ func (c *lossyHTTP) loseNext(n int, sent bool) {
 
 func (c *lossyHTTP) Do(req *http.Request) (*http.Response, error) {
 	if req.Header.Get("X-Amz-Target") != "DynamoDB_20120810."+c.op || req.Body == nil {
-		return c.serialHTTP.Do(req)
+		return c.next.Do(req)
 	}
 	body, err := io.ReadAll(req.Body)
 	if err != nil {
@@ -67,10 +66,10 @@ func (c *lossyHTTP) Do(req *http.Request) (*http.Response, error) {
 	}
 	c.mu.Unlock()
 	if !lose {
-		return c.serialHTTP.Do(req)
+		return c.next.Do(req)
 	}
 	if c.sent {
-		if resp, err := c.serialHTTP.Do(req); err == nil {
+		if resp, err := c.next.Do(req); err == nil {
 			resp.Body.Close()
 		}
 	}

@@ -1,11 +1,8 @@
 package dynamo
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
-	"io"
-	"net/http"
 	"os"
 	"strings"
 	"sync"
@@ -13,7 +10,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
-	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/smithy-go/middleware"
 
@@ -47,40 +43,12 @@ func (r *recorder) count(op string) int {
 	return r.ops[op]
 }
 
-// serialHTTP sends one request at a time. moto applies a request in several
-// unlocked Python steps (a failed transaction even restores a snapshot of
-// the whole table), so concurrent requests can interleave inside one
-// conditional write, which DynamoDB never allows. Serial requests restore
-// DynamoDB's per-request atomicity; goroutines still interleave between
-// requests, which is the concurrency the store itself must handle.
-type serialHTTP struct {
-	mu   sync.Mutex
-	next aws.HTTPClient
-}
-
-func (c *serialHTTP) Do(req *http.Request) (*http.Response, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	resp, err := c.next.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	body, err := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if err != nil {
-		return nil, err
-	}
-	resp.Body = io.NopCloser(bytes.NewReader(body))
-	return resp, nil
-}
-
 // newClient returns a moto client that records its operations in rec.
 func newClient(t *testing.T, rec *recorder) *dynamodb.Client {
 	t.Helper()
 	endpoint := testenv.Moto(t)
 	return dynamodb.NewFromConfig(testenv.AWSConfig(), func(o *dynamodb.Options) {
 		o.BaseEndpoint = aws.String(endpoint)
-		o.HTTPClient = &serialHTTP{next: awshttp.NewBuildableClient()}
 		o.APIOptions = append(o.APIOptions, rec.add)
 	})
 }
