@@ -19,10 +19,10 @@ import (
 	"github.com/fiso-dev/fiso/shared/testenv"
 )
 
-// lossyHTTP sends requests to moto one at a time (as testenv's client
-// does) and loses the answers of the first requests of one operation whose body
-// holds a string: moto applies them (when sent), and the client sees a
-// dropped connection, as from a store saturated by a burst of calls.
+// lossyHTTP sends requests to moto one at a time (through testenv's
+// client) and loses the answers of the first requests of one operation
+// whose body holds a string: moto applies them (when sent), and the client
+// sees a dropped connection, as from a store saturated by a burst of calls.
 type lossyHTTP struct {
 	next      aws.HTTPClient
 	op, match string
