@@ -5,7 +5,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"os"
 	"sync/atomic"
 
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
@@ -13,8 +12,8 @@ import (
 
 // motoHTTP is the HTTP client of AWSConfig: it sends requests to moto one
 // at a time and others straight on. moto applies a request in several
-// unlocked Python steps (a failed transaction even restores a snapshot of
-// the whole table, undoing what other requests wrote meanwhile), so
+// unlocked Python steps (a failed transaction even restores a copy of the
+// tables taken before it, undoing what other requests wrote meanwhile), so
 // concurrent requests can interleave inside one conditional write, which
 // DynamoDB never allows. Serial requests restore DynamoDB's per-request
 // atomicity across every client of the test binary; goroutines still
@@ -30,7 +29,7 @@ type motoHTTP struct {
 // clients of a test binary take turns.
 var motoClient = &motoHTTP{next: awshttp.NewBuildableClient(), turn: make(chan struct{}, 1)}
 
-// motoHost is the host:port of the moto server this binary started.
+// motoHost is the host:port of the moto server Moto handed out.
 var motoHost atomic.Pointer[string]
 
 func (c *motoHTTP) Do(req *http.Request) (*http.Response, error) {
@@ -58,10 +57,6 @@ func (c *motoHTTP) Do(req *http.Request) (*http.Response, error) {
 }
 
 func isMoto(u *url.URL) bool {
-	if env := os.Getenv(MotoEnv); env != "" {
-		m, err := url.Parse(env)
-		return err == nil && m.Host == u.Host
-	}
 	h := motoHost.Load()
 	return h != nil && *h == u.Host
 }

@@ -36,6 +36,9 @@ func TestMotoRequestsTakeTurns(t *testing.T) {
 	}
 	moto, other := start(), start()
 	t.Setenv(MotoEnv, moto.url)
+	if got := Moto(t); got != moto.url {
+		t.Fatalf("Moto = %s, want %s from %s", got, moto.url, MotoEnv)
+	}
 
 	var wg sync.WaitGroup
 	for i := range 40 {

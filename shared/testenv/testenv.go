@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"sync"
@@ -45,14 +46,18 @@ func Main(m *testing.M) int {
 // Moto returns the base URL of a moto server, starting one if needed.
 func Moto(t testing.TB) string {
 	t.Helper()
-	if u := os.Getenv(MotoEnv); u != "" {
-		return u
+	u := os.Getenv(MotoEnv)
+	if u == "" {
+		motoOnce.Do(func() { motoURL, motoErr = startMoto() })
+		if motoErr != nil {
+			Require(t, "moto_server: %v", motoErr)
+		}
+		u = motoURL
 	}
-	motoOnce.Do(func() { motoURL, motoErr = startMoto() })
-	if motoErr != nil {
-		Require(t, "moto_server: %v", motoErr)
+	if parsed, err := url.Parse(u); err == nil {
+		motoHost.Store(&parsed.Host) // AWSConfig's client serializes requests to it
 	}
-	return motoURL
+	return u
 }
 
 // Require fails the test in CI and skips it elsewhere: for servers that a
@@ -93,13 +98,11 @@ func startMoto() (string, error) {
 		return "", fmt.Errorf("start %s: %w", bin, err)
 	}
 	motoCmd = cmd
-	host := fmt.Sprintf("127.0.0.1:%d", port)
-	url := "http://" + host
-	if err := WaitHTTP(url+"/moto-api/", 30*time.Second); err != nil {
-		return "", fmt.Errorf("moto_server did not come up on %s: %w", url, err)
+	endpoint := fmt.Sprintf("http://127.0.0.1:%d", port)
+	if err := WaitHTTP(endpoint+"/moto-api/", 30*time.Second); err != nil {
+		return "", fmt.Errorf("moto_server did not come up on %s: %w", endpoint, err)
 	}
-	motoHost.Store(&host)
-	return url, nil
+	return endpoint, nil
 }
 
 // FreePort asks the kernel for a free loopback port.
